@@ -1,0 +1,65 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { SharedState } from './auth/shared-state.js';
+import type { Config } from './config/config.js';
+import { contactRoutes } from './contacts/contact.routes.js';
+import { contactInputSchema, contactSchema } from './contacts/contact.schemas.js';
+import { createContactService } from './contacts/contact.service.js';
+import type { Store } from './db/database.js';
+import { authenticateHook } from './http/authenticate.js';
+import { errorBodySchema, registerErrorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health.routes.js';
+import { importRoutes } from './imports/import.routes.js';
+import { createImportService } from './imports/import.service.js';
+import { createTenancyRepository } from './tenancy/tenancy.repository.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  shared: Pick<SharedState, 'rateLimiter' | 'replayCache'>;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const API_PREFIX = '/agentassist/api/v1/public/:streamId';
+
+/** Builds the HTTP application without listening; tests drive it with `inject`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // Fastify turns Node's request timeout off; an upload must still end some time.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array' } },
+  });
+
+  app.addSchema(errorBodySchema);
+  app.addSchema(contactSchema);
+  app.addSchema(contactInputSchema);
+  registerErrorHandling(app);
+
+  const authenticator = createAuthenticator({
+    tenancy: createTenancyRepository(store.db),
+    replayCache: deps.shared.replayCache,
+    rateLimiter: deps.shared.rateLimiter,
+    clockSkewSeconds: config.jwtClockSkewSeconds,
+    jtiRetentionSeconds: config.jtiRetentionSeconds,
+  });
+  const contacts = createContactService({ db: store.db, maxContactsPerRequest: config.maxContactsPerRequest });
+  const imports = createImportService({ store, limits: { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows } });
+
+  await app.register(healthRoutes({ store }));
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticateHook(authenticator));
+      await api.register(contactRoutes({ contacts }));
+      await api.register(importRoutes({ imports, maxBytes: config.importMaxBytes }));
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+
+/** Remembers token ids so that an app enforcing `jti` can refuse a token seen before. */
+export interface ReplayCache {
+  /** True the first time a key is seen within its time to live, false after. */
+  firstUse(key: string, ttlSeconds: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createMemoryReplayCache(now: () => number = Date.now): ReplayCache {
+  const seen = new Map<string, number>();
+  const sweep = setInterval(() => {
+    const t = now();
+    for (const [key, expiresAt] of seen) if (expiresAt <= t) seen.delete(key);
+  }, 60_000);
+  sweep.unref();
+  return {
+    async firstUse(key, ttlSeconds) {
+      const t = now();
+      const expiresAt = seen.get(key);
+      if (expiresAt !== undefined && expiresAt > t) return false;
+      seen.set(key, t + ttlSeconds * 1000);
+      return true;
+    },
+    async close() {
+      clearInterval(sweep);
+    },
+  };
+}
+
+export function createRedisReplayCache(redis: Redis, prefix = 'dialbook:jti:'): ReplayCache {
+  return {
+    async firstUse(key, ttlSeconds) {
+      const result = await redis.set(prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+      return result === 'OK';
+    },
+    async close() {},
+  };
+}

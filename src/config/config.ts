@@ -1,0 +1,84 @@
+import path from 'node:path';
+
+/** Which store a DATABASE_URL points at. */
+export type StoreUrl =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  readonly database: StoreUrl;
+  readonly pgPoolSize: number;
+  readonly pgStatementTimeoutMs: number;
+  readonly redisUrl: string | undefined;
+  /** Requests per account per minute; 0 turns the limit off. */
+  readonly rateLimitPerMinute: number;
+  readonly jwtClockSkewSeconds: number;
+  /** How long a jti is remembered, and the oldest `iat` accepted from an app that enforces jti. */
+  readonly jtiRetentionSeconds: number;
+  readonly bodyLimitBytes: number;
+  readonly maxContactsPerRequest: number;
+  readonly importMaxBytes: number;
+  readonly importMaxRows: number;
+  readonly requestTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_SQLITE_FILE = path.join('data', 'dialbook.db');
+
+/** Reads the environment once; the only place in the code base that looks at process.env. */
+export function loadConfig(env: Env = process.env): Config {
+  const config: Config = {
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 3000, 0, 65535),
+    logLevel: str(env, 'LOG_LEVEL', 'info'),
+    database: parseDatabaseUrl(env.DATABASE_URL),
+    pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),
+    pgStatementTimeoutMs: int(env, 'PG_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
+    jwtClockSkewSeconds: int(env, 'JWT_CLOCK_SKEW_SECONDS', 30, 0, 3600),
+    jtiRetentionSeconds: int(env, 'JTI_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 ** 3),
+    maxContactsPerRequest: int(env, 'MAX_CONTACTS_PER_REQUEST', 1000, 1, 1_000_000),
+    importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 100 * 1024 * 1024, 1024, 64 * 1024 ** 3),
+    importMaxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000_000),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 300_000, 1000, 3_600_000),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  };
+  return Object.freeze(config);
+}
+
+/** `sqlite:PATH`, `file:PATH`, a bare path, or `postgres://…` / `postgresql://…`. */
+export function parseDatabaseUrl(raw: string | undefined): StoreUrl {
+  const value = raw?.trim();
+  if (!value) return { kind: 'sqlite', file: DEFAULT_SQLITE_FILE };
+  if (/^postgres(ql)?:\/\//i.test(value)) return { kind: 'postgres', url: value };
+  const file = value.replace(/^(sqlite|file):(\/\/)?/i, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+    throw new ConfigError(`DATABASE_URL: unsupported store "${value.split(':')[0]}" (use sqlite:PATH or postgres://…)`);
+  }
+  if (!file) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/dialbook.db');
+  return { kind: 'sqlite', file };
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  return env[name]?.trim() || fallback;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}

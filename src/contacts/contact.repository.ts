@@ -1,0 +1,74 @@
+import type { Kysely, Updateable } from 'kysely';
+import type { ContactRow, ContactTable, Database, NewContactRow } from '../db/schema.js';
+
+/** The stream a request works in; every contact query is confined to it. */
+export interface Tenant {
+  accountId: string;
+  streamId: string;
+}
+
+export interface PhoneHolder {
+  id: string;
+  phoneNumber: string;
+}
+
+// SQLite allows 32,766 bound parameters; 18 columns a row keeps a batch well under it.
+const INSERT_BATCH = 500;
+const LOOKUP_BATCH = 500;
+
+export function createContactRepository(db: Kysely<Database>) {
+  const inStream = (tenant: Tenant) =>
+    db.selectFrom('contacts').where('stream_id', '=', tenant.streamId).where('account_id', '=', tenant.accountId);
+
+  return {
+    async insertMany(tenant: Tenant, rows: NewContactRow[]): Promise<void> {
+      for (const row of rows) {
+        if (row.stream_id !== tenant.streamId || row.account_id !== tenant.accountId) {
+          throw new Error('contact row does not belong to the tenant it is written for');
+        }
+      }
+      for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+        await db.insertInto('contacts').values(rows.slice(i, i + INSERT_BATCH)).execute();
+      }
+    },
+
+    async findById(tenant: Tenant, id: string): Promise<ContactRow | undefined> {
+      return inStream(tenant).selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async findByIds(tenant: Tenant, ids: string[]): Promise<ContactRow[]> {
+      const rows: ContactRow[] = [];
+      for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
+        rows.push(...(await inStream(tenant).selectAll().where('id', 'in', ids.slice(i, i + LOOKUP_BATCH)).execute()));
+      }
+      return rows;
+    },
+
+    /** The ACTIVE contacts that hold any of these numbers. */
+    async findActiveHolders(tenant: Tenant, phoneNumbers: string[]): Promise<PhoneHolder[]> {
+      const holders: PhoneHolder[] = [];
+      for (let i = 0; i < phoneNumbers.length; i += LOOKUP_BATCH) {
+        const rows = await inStream(tenant)
+          .select(['id', 'phone_number'])
+          .where('status', '=', 'ACTIVE')
+          .where('phone_number', 'in', phoneNumbers.slice(i, i + LOOKUP_BATCH))
+          .execute();
+        holders.push(...rows.map((r) => ({ id: r.id, phoneNumber: r.phone_number })));
+      }
+      return holders;
+    },
+
+    async update(tenant: Tenant, id: string, changes: Updateable<ContactTable>): Promise<ContactRow | undefined> {
+      return db
+        .updateTable('contacts')
+        .set(changes)
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+  };
+}
+
+export type ContactRepository = ReturnType<typeof createContactRepository>;

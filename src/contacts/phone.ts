@@ -1,0 +1,75 @@
+import { ParseError, parsePhoneNumberWithError, validatePhoneNumberLength } from 'libphonenumber-js';
+
+export interface NormalisedPhone {
+  /** E.164: `+` country code, national number: `+919876543210`. */
+  phoneNumber: string;
+  /** `+` and the country calling code: `+91`. */
+  countryCode: string;
+}
+
+export type PhoneField = 'cellPhone.phoneNumber' | 'cellPhone.countryCode';
+
+export type PhoneResult =
+  | { ok: true; value: NormalisedPhone }
+  | { ok: false; field: PhoneField; code: string; msg: string };
+
+// What people type between digits; anything else that is not a digit is refused.
+const SEPARATORS = /[\s\-.()\u00a0]/g;
+const E164_MAX_DIGITS = 15;
+
+const LENGTH_MESSAGES: Record<string, string> = {
+  TOO_SHORT: 'is too short for the numbering plan of',
+  TOO_LONG: 'is too long for the numbering plan of',
+  INVALID_LENGTH: 'has a length that the numbering plan does not allow for',
+  NOT_A_NUMBER: 'is not a phone number for',
+};
+
+/** `+91`, `91`, ` +91 ` → `91`; anything else → undefined. */
+export function parseCountryCode(raw: string): string | undefined {
+  const match = /^\+?(\d{1,3})$/.exec(raw.replace(SEPARATORS, ''));
+  return match?.[1];
+}
+
+/**
+ * Checks and normalises a number the way the contract asks: separators removed, letters refused, a number
+ * that already starts with `+` taken as complete (and required to agree with the country code), and the
+ * length checked against the country's numbering plan from libphonenumber's metadata.
+ */
+export function normalisePhone(rawNumber: string, rawCountryCode: string): PhoneResult {
+  const cc = parseCountryCode(rawCountryCode);
+  if (!cc) {
+    return fail('cellPhone.countryCode', 'INVALID_COUNTRY_CODE', `countryCode "${rawCountryCode}" is not a country calling code such as +91`);
+  }
+  const compact = rawNumber.replace(SEPARATORS, '');
+  const international = compact.startsWith('+');
+  const digits = international ? compact.slice(1) : compact;
+  if (!/^\d+$/.test(digits)) {
+    return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" may hold only digits (and spaces, dashes, dots or parentheses between them)`);
+  }
+  if ((international ? digits.length : cc.length + digits.length) > E164_MAX_DIGITS) {
+    return fail('cellPhone.phoneNumber', 'PHONE_NUMBER_TOO_LONG', `phoneNumber "${rawNumber}" is longer than the 15 digits E.164 allows`);
+  }
+  let phone;
+  try {
+    phone = international
+      ? parsePhoneNumberWithError(compact)
+      : parsePhoneNumberWithError(digits, { defaultCallingCode: cc });
+  } catch (error) {
+    if (error instanceof ParseError && error.message === 'INVALID_COUNTRY') {
+      return fail('cellPhone.countryCode', 'INVALID_COUNTRY_CODE', `countryCode "+${cc}" is not a country calling code in use`);
+    }
+    return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" is not a phone number`);
+  }
+  if (phone.countryCallingCode !== cc) {
+    return fail('cellPhone.phoneNumber', 'COUNTRY_CODE_MISMATCH', `phoneNumber "${rawNumber}" starts with +${phone.countryCallingCode} but countryCode is +${cc}`);
+  }
+  if (!phone.isPossible()) {
+    const reason = (international ? validatePhoneNumberLength(compact) : validatePhoneNumberLength(digits, { defaultCallingCode: cc })) ?? 'INVALID_LENGTH';
+    return fail('cellPhone.phoneNumber', 'INVALID_PHONE_LENGTH', `phoneNumber "${rawNumber}" ${LENGTH_MESSAGES[reason] ?? LENGTH_MESSAGES.INVALID_LENGTH} +${cc}`);
+  }
+  return { ok: true, value: { phoneNumber: phone.number, countryCode: `+${cc}` } };
+}
+
+function fail(field: PhoneField, code: string, msg: string): PhoneResult {
+  return { ok: false, field, code, msg };
+}

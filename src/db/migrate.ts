@@ -1,0 +1,16 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { Kysely } from 'kysely';
+import * as m0001 from './migrations/0001_initial.js';
+
+// Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
+const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+/** Brings the schema up to date; safe to run on every start and from several processes. */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

@@ -1,0 +1,137 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+
+export interface AppRecord {
+  id: string;
+  clientId: string;
+  accountId: string;
+  orgId: string;
+  userId: string;
+  name: string;
+  clientSecret: string;
+  algorithm: string;
+  publicKey: string | null;
+  scopes: string[];
+  enforceJti: boolean;
+}
+
+export interface NewApp extends Omit<AppRecord, 'orgId'> {
+  streamIds: string[];
+}
+
+type Db = Kysely<Database>;
+
+/**
+ * Organisations, accounts, streams, users and apps. Reads that answer a request take the account first;
+ * the app lookup by client id is the one that comes before any tenant is known (it is how a tenant is known).
+ */
+export function createTenancyRepository(db: Db) {
+  return {
+    async insertOrganisation(id: string, name: string, now: number): Promise<void> {
+      await db.insertInto('organisations').values({ id, name, created_at: now }).execute();
+    },
+
+    async insertAccount(id: string, orgId: string, name: string, now: number): Promise<void> {
+      await db.insertInto('accounts').values({ id, org_id: orgId, name, created_at: now }).execute();
+    },
+
+    async findAccount(accountId: string): Promise<{ id: string; orgId: string } | undefined> {
+      const row = await db.selectFrom('accounts').select(['id', 'org_id']).where('id', '=', accountId).executeTakeFirst();
+      return row && { id: row.id, orgId: row.org_id };
+    },
+
+    async insertStream(accountId: string, id: string, name: string, now: number): Promise<void> {
+      await db.insertInto('streams').values({ id, account_id: accountId, name, created_at: now }).execute();
+    },
+
+    async listStreamIds(accountId: string, streamIds: string[]): Promise<string[]> {
+      if (streamIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('streams')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .where('id', 'in', streamIds)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    async insertUser(accountId: string, id: string, name: string, now: number): Promise<void> {
+      await db.insertInto('users').values({ id, account_id: accountId, name, created_at: now }).execute();
+    },
+
+    async insertApp(app: NewApp, now: number): Promise<void> {
+      await db
+        .insertInto('apps')
+        .values({
+          id: app.id,
+          client_id: app.clientId,
+          account_id: app.accountId,
+          user_id: app.userId,
+          name: app.name,
+          client_secret: app.clientSecret,
+          algorithm: app.algorithm,
+          public_key: app.publicKey,
+          scopes: JSON.stringify(app.scopes),
+          enforce_jti: app.enforceJti ? 1 : 0,
+          created_at: now,
+        })
+        .execute();
+      if (app.streamIds.length > 0) {
+        await db
+          .insertInto('app_streams')
+          .values(app.streamIds.map((streamId) => ({ app_id: app.id, stream_id: streamId })))
+          .execute();
+      }
+    },
+
+    async findAppByClientId(clientId: string): Promise<AppRecord | undefined> {
+      const row = await db
+        .selectFrom('apps')
+        .innerJoin('accounts', 'accounts.id', 'apps.account_id')
+        .select([
+          'apps.id', 'apps.client_id', 'apps.account_id', 'accounts.org_id', 'apps.user_id', 'apps.name',
+          'apps.client_secret', 'apps.algorithm', 'apps.public_key', 'apps.scopes', 'apps.enforce_jti',
+        ])
+        .where('apps.client_id', '=', clientId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        id: row.id,
+        clientId: row.client_id,
+        accountId: row.account_id,
+        orgId: row.org_id,
+        userId: row.user_id,
+        name: row.name,
+        clientSecret: row.client_secret,
+        algorithm: row.algorithm,
+        publicKey: row.public_key,
+        scopes: JSON.parse(row.scopes) as string[],
+        enforceJti: row.enforce_jti === 1,
+      };
+    },
+
+    /** Whether the app may reach the stream, and the stream is the account's. */
+    async appReachesStream(accountId: string, appId: string, streamId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('app_streams')
+        .innerJoin('streams', 'streams.id', 'app_streams.stream_id')
+        .select('streams.id')
+        .where('streams.account_id', '=', accountId)
+        .where('app_streams.app_id', '=', appId)
+        .where('app_streams.stream_id', '=', streamId)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async getSetting(key: string): Promise<string | undefined> {
+      const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+      return row?.value;
+    },
+
+    async putSetting(key: string, value: string): Promise<void> {
+      await db.insertInto('settings').values({ key, value }).execute();
+    },
+  };
+}
+
+export type TenancyRepository = ReturnType<typeof createTenancyRepository>;

@@ -1,0 +1,145 @@
+import type { Kysely } from 'kysely';
+import { createPublicKey } from 'node:crypto';
+import type { Database } from '../db/schema.js';
+import { SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/token.js';
+import { newAppId, newClientId, newClientSecret, newObjectId, newOrgId, newStreamId, newUserId } from '../shared/ids.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { createTenancyRepository } from './tenancy.repository.js';
+
+export const CONFIGURATION_SCOPE = 'Configuration';
+const SETUP_KEY = 'setup';
+
+export interface SetupIdentities {
+  orgId: string;
+  accountId: string;
+  streamId: string;
+  userId: string;
+  appId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface NewAppOptions {
+  accountId: string;
+  streamIds: string[];
+  /** Defaults to `Configuration`; an empty list makes an app with no scope. */
+  scopes?: string[];
+  algorithm?: Algorithm;
+  publicKeyPem?: string;
+  enforceJti?: boolean;
+  name?: string;
+}
+
+export interface CreatedApp {
+  appId: string;
+  clientId: string;
+  clientSecret: string;
+  userId: string;
+}
+
+/** Creates the tenants and credentials that requests are checked against. */
+export function createTenancyService(deps: { db: Kysely<Database>; now?: () => number }) {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+
+  async function createAccount(name = 'Default account'): Promise<{ orgId: string; accountId: string }> {
+    return db.transaction().execute(async (trx) => {
+      const repo = createTenancyRepository(trx);
+      const orgId = newOrgId();
+      const accountId = newObjectId();
+      await repo.insertOrganisation(orgId, name, now());
+      await repo.insertAccount(accountId, orgId, name, now());
+      return { orgId, accountId };
+    });
+  }
+
+  async function createStream(accountId: string, name = 'Default stream'): Promise<{ streamId: string }> {
+    const repo = createTenancyRepository(db);
+    if (!(await repo.findAccount(accountId))) throw accountNotFound(accountId);
+    const streamId = newStreamId();
+    await repo.insertStream(accountId, streamId, name, now());
+    return { streamId };
+  }
+
+  async function createApp(options: NewAppOptions): Promise<CreatedApp> {
+    const algorithm = options.algorithm ?? 'HS256';
+    if (!SUPPORTED_ALGORITHMS.includes(algorithm)) {
+      throw new ValidationError({ msg: `algorithm must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`, code: 'INVALID_ALGORITHM' });
+    }
+    const publicKey = options.publicKeyPem ?? null;
+    if (algorithm !== 'HS256') checkPublicKey(algorithm, publicKey);
+    return db.transaction().execute(async (trx) => {
+      const repo = createTenancyRepository(trx);
+      if (!(await repo.findAccount(options.accountId))) throw accountNotFound(options.accountId);
+      const streamIds = [...new Set(options.streamIds)];
+      const found = await repo.listStreamIds(options.accountId, streamIds);
+      const missing = streamIds.filter((id) => !found.includes(id));
+      if (missing.length > 0) {
+        throw new NotFoundError({ msg: `stream ${missing.join(', ')} is not a stream of account ${options.accountId}`, code: 'STREAM_NOT_FOUND' });
+      }
+      const userId = newUserId();
+      const app = {
+        id: newAppId(),
+        clientId: newClientId(),
+        clientSecret: newClientSecret(),
+        accountId: options.accountId,
+        userId,
+        name: options.name ?? 'Dialbook app',
+        algorithm,
+        publicKey,
+        scopes: options.scopes ?? [CONFIGURATION_SCOPE],
+        enforceJti: options.enforceJti ?? false,
+        streamIds,
+      };
+      await repo.insertUser(options.accountId, userId, `${app.name} owner`, now());
+      await repo.insertApp(app, now());
+      return { appId: app.id, clientId: app.clientId, clientSecret: app.clientSecret, userId };
+    });
+  }
+
+  /** The first organisation, account, stream, user and app, made once; later calls return the same ones. */
+  async function setup(): Promise<SetupIdentities> {
+    const existing = await readSetup();
+    if (existing) return existing;
+    const { orgId, accountId } = await createAccount();
+    const { streamId } = await createStream(accountId);
+    const app = await createApp({ accountId, streamIds: [streamId], name: 'Setup app' });
+    const identities: SetupIdentities = { orgId, accountId, streamId, ...app };
+    try {
+      await createTenancyRepository(db).putSetting(SETUP_KEY, JSON.stringify(identities));
+      return identities;
+    } catch (error) {
+      // Another process ran setup at the same moment and won; its identities are the ones to keep.
+      const winner = await readSetup();
+      if (winner) return winner;
+      throw error;
+    }
+  }
+
+  async function readSetup(): Promise<SetupIdentities | undefined> {
+    const value = await createTenancyRepository(db).getSetting(SETUP_KEY);
+    return value ? (JSON.parse(value) as SetupIdentities) : undefined;
+  }
+
+  return { createAccount, createStream, createApp, setup };
+}
+
+export type TenancyService = ReturnType<typeof createTenancyService>;
+
+function accountNotFound(accountId: string): NotFoundError {
+  return new NotFoundError({ msg: `account ${accountId} does not exist`, code: 'ACCOUNT_NOT_FOUND' });
+}
+
+function checkPublicKey(algorithm: Algorithm, pem: string | null): void {
+  if (!pem) throw new ValidationError({ msg: `${algorithm} apps need a public key (PEM)`, code: 'PUBLIC_KEY_REQUIRED' });
+  let type: string | undefined;
+  try {
+    type = createPublicKey(pem).asymmetricKeyType;
+  } catch {
+    throw new ValidationError({ msg: 'the public key is not a PEM public key', code: 'INVALID_PUBLIC_KEY' });
+  }
+  const expected = algorithm === 'RS256' ? 'rsa' : 'ec';
+  if (type !== expected) {
+    throw new ValidationError({ msg: `${algorithm} needs an ${expected.toUpperCase()} public key, got ${type}`, code: 'INVALID_PUBLIC_KEY' });
+  }
+}
