@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStore, type Dialect, type Store } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import type { StoreUrl } from '../../src/config/config.js';
+
+/** Where PostgreSQL tests run: TEST_DATABASE_URL, else the local server CI and developers have. */
+export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let pgReachable: Promise<boolean> | undefined;
+
+/** Whether PostgreSQL answers; a store that does not answer is skipped, with that reason printed. */
+export function postgresReachable(): Promise<boolean> {
+  pgReachable ??= (async () => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  })();
+  return pgReachable;
+}
+
+export interface TestStore {
+  store: Store;
+  url: StoreUrl;
+  /** Closes the store and removes its file or database. */
+  destroy(): Promise<void>;
+}
+
+/** A fresh, migrated store of the given kind: a temp SQLite file, or a new PostgreSQL database. */
+export async function createTestStore(dialect: Dialect): Promise<TestStore> {
+  if (dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-test-'));
+    const url: StoreUrl = { kind: 'sqlite', file: path.join(dir, 'test.db') };
+    const store = openStore(url);
+    await migrateToLatest(store.db);
+    return {
+      store,
+      url,
+      async destroy() {
+        await store.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `dialbook_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`create database ${name}`);
+  const target = new URL(PG_ADMIN_URL);
+  target.pathname = `/${name}`;
+  const url: StoreUrl = { kind: 'postgres', url: target.toString() };
+  const store = openStore(url, { poolSize: 20 });
+  await migrateToLatest(store.db);
+  return {
+    store,
+    url,
+    async destroy() {
+      await store.close();
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The stores every behaviour test runs on. */
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+/** Why a dialect is skipped on this machine, or false when it runs. */
+export async function skipReason(dialect: Dialect): Promise<string | false> {
+  if (dialect === 'postgres' && !(await postgresReachable())) return `PostgreSQL is not reachable at ${PG_ADMIN_URL}`;
+  return false;
+}
