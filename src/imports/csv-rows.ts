@@ -22,7 +22,6 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
   let finished = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
-  let parserHandle: Papa.Parser | undefined;
   let paused = false;
 
   const notify = () => {
@@ -39,9 +38,15 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
   });
   Papa.parse<string[]>(input as unknown as NodeJS.ReadableStream, {
     delimiter: ',',
+    // Never guessed: papaparse guesses from the first chunk alone, and a chunk that ends before the first line
+    // does (or between its \r and \n) makes it split a CRLF file on the wrong character. Splitting on \n and
+    // dropping the \r left on the last field reads LF, CRLF and mixed files alike, chunked any way.
+    newline: '\n',
     skipEmptyLines: false,
-    step(results, parser) {
+    step(results) {
       const fields = results.data;
+      const last = fields.length - 1;
+      if (last >= 0 && fields[last]!.endsWith('\r')) fields[last] = fields[last]!.slice(0, -1);
       const start = line;
       line += 1 + countNewlines(fields);
       if (fields.length === 1 && fields[0]!.trim() === '') return;
@@ -49,10 +54,10 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
       const quoteError = results.errors.find((e) => e.type === 'Quotes');
       if (quoteError) record.problem = 'a quoted field is not closed';
       queue.push(record);
+      // Backpressure on the input itself: papaparse's own pause() stops parsing but keeps buffering the input.
       if (queue.length >= HIGH_WATER && !paused) {
         paused = true;
-        parserHandle = parser;
-        parser.pause();
+        input.pause();
       }
       notify();
     },
@@ -73,7 +78,7 @@ export async function* csvRecords(text: AsyncIterable<string>): AsyncGenerator<C
         yield* queue.splice(0, queue.length);
         if (paused) {
           paused = false;
-          parserHandle?.resume();
+          input.resume();
         }
         continue;
       }

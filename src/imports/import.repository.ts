@@ -1,4 +1,8 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { Database, ImportRow, NewImportRow } from '../db/schema.js';
 import type { Tenant } from '../contacts/contact.repository.js';
 
@@ -20,14 +24,20 @@ export interface OutcomeCounts {
   failed: number;
 }
 
-// 15 columns a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
+// 14 columns a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
 const STAGE_BATCH = 1000;
+
+const STAGED_COLUMNS = [
+  'import_id', 'line', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension',
+  'candidate_id', 'outcome', 'contact_id', 'error_code', 'errors', 'first_line',
+] as const satisfies readonly (keyof NewImportRow)[];
 
 /**
  * The staging table and the set-based statements that apply it to `contacts`. Every statement is scoped to one
- * import, and every statement that touches `contacts` to the import's stream.
+ * import, and every statement that touches `contacts` to the import's stream. Given a PostgreSQL pool, rows are
+ * staged with COPY … FROM STDIN instead of INSERTs.
  */
-export function createImportRepository(db: Kysely<Database>) {
+export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
   const rowsOf = (importId: string, range?: LineRange) => {
     let q = db.updateTable('import_rows').where('import_id', '=', importId).where('outcome', 'is', null);
     if (range) q = q.where('line', '>=', range.from).where('line', '<=', range.to);
@@ -56,6 +66,7 @@ export function createImportRepository(db: Kysely<Database>) {
     },
 
     async stageRows(rows: NewImportRow[]): Promise<void> {
+      if (pool) return copyRows(pool, rows);
       for (let i = 0; i < rows.length; i += STAGE_BATCH) {
         await db.insertInto('import_rows').values(rows.slice(i, i + STAGE_BATCH)).execute();
       }
@@ -282,3 +293,32 @@ export function createImportRepository(db: Kysely<Database>) {
 }
 
 export type ImportRepository = ReturnType<typeof createImportRepository>;
+
+async function copyRows(pool: pg.Pool, rows: NewImportRow[]): Promise<void> {
+  const client = await pool.connect();
+  let failure: unknown;
+  try {
+    const sink = client.query(copyFrom(`COPY import_rows (${STAGED_COLUMNS.join(', ')}) FROM STDIN`));
+    await pipeline(Readable.from([copyText(rows)]), sink);
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    // A client whose COPY failed may be mid-protocol: drop it rather than return it to the pool.
+    client.release(failure instanceof Error ? failure : undefined);
+  }
+}
+
+function copyText(rows: NewImportRow[]): string {
+  let text = '';
+  for (const row of rows) text += STAGED_COLUMNS.map((column) => copyField(row[column])).join('\t') + '\n';
+  return text;
+}
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value in COPY's text format: `\N` for NULL, backslash escapes for the delimiter, newlines and backslash. */
+function copyField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  return String(value).replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!);
+}

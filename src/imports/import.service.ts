@@ -69,10 +69,10 @@ const CSV_FIELD: Record<string, string> = {
  * CSV import as a pipeline: bytes → text → records → checked rows → staging table (in batches) → set-based
  * apply → report. Only a batch of rows is in memory at any time.
  */
-export function createImportService(deps: { store: Pick<Store, 'db'>; limits: ImportLimits; now?: () => number }) {
+export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; limits: ImportLimits; now?: () => number }) {
   const { db } = deps.store;
   const now = deps.now ?? Date.now;
-  const repo = createImportRepository(db);
+  const repo = createImportRepository(db, deps.store.pool);
 
   async function stage(importId: string, upload: AsyncIterable<Buffer>): Promise<number> {
     let columns: ColumnMap | undefined;
