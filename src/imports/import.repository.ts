@@ -215,7 +215,13 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
         .set((eb) => ({ outcome: 'created', contact_id: eb.ref('candidate_id') }))
         .where('contact_id', 'is', null)
         .where(({ exists, selectFrom }) =>
-          exists(selectFrom('contacts as c').select('c.id').whereRef('c.id', '=', 'import_rows.candidate_id').where('c.import_id', '=', importId)),
+          exists(
+            selectFrom('contacts as c')
+              .select('c.id')
+              .where('c.stream_id', '=', tenant.streamId)
+              .whereRef('c.id', '=', 'import_rows.candidate_id')
+              .where('c.import_id', '=', importId),
+          ),
         )
         .execute();
       await this.noteHolders(tenant, importId, range);

@@ -67,7 +67,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('contacts')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('stream_id', 'text', (c) => c.notNull().references('streams.id'))
     .addColumn('account_id', 'text', (c) => c.notNull())
     .addColumn('org_id', 'text', (c) => c.notNull())
@@ -85,6 +85,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('import_id', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    // The stream leads the key: every query carries it, and a sharded PostgreSQL (Citus) can distribute by it,
+    // since a distributed table's unique keys must include its distribution column.
+    .addPrimaryKeyConstraint('contacts_pk', ['stream_id', 'id'])
     .execute();
   // The rule the product rests on: within a stream, a number belongs to at most one ACTIVE contact.
   // The store enforces it, so concurrent writers cannot both win.
@@ -95,7 +98,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .unique()
     .where(sql.ref('status'), '=', 'ACTIVE')
     .execute();
-  await db.schema.createIndex('contacts_stream_id_idx').on('contacts').columns(['stream_id', 'id']).execute();
 
   await db.schema
     .createTable('imports')
