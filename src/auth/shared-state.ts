@@ -10,7 +10,7 @@ export interface SharedState {
   close(): Promise<void>;
 }
 
-export function createSharedState(config: Pick<Config, 'redisUrl' | 'rateLimitPerMinute'>): SharedState {
+export function createSharedState(config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'rateLimitPerMinute'>): SharedState {
   if (!config.redisUrl) {
     const rateLimiter = config.rateLimitPerMinute > 0 ? createMemoryRateLimiter(config.rateLimitPerMinute) : undefined;
     const replayCache = createMemoryReplayCache();
@@ -23,12 +23,13 @@ export function createSharedState(config: Pick<Config, 'redisUrl' | 'rateLimitPe
       },
     };
   }
-  // Fail fast rather than queue: a request should not hang while Redis is away.
+  // Commands made while (re)connecting wait in the queue, but at most one retry and the command timeout:
+  // a request should not hang while Redis is away; it gets a 503 instead.
   const redis = new Redis(config.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: 2000, lazyConnect: false });
   redis.on('error', () => {});
   return {
-    rateLimiter: config.rateLimitPerMinute > 0 ? createRedisRateLimiter(redis, config.rateLimitPerMinute) : undefined,
-    replayCache: createRedisReplayCache(redis),
+    rateLimiter: config.rateLimitPerMinute > 0 ? createRedisRateLimiter(redis, config.rateLimitPerMinute, `${config.redisKeyPrefix}rl:`) : undefined,
+    replayCache: createRedisReplayCache(redis, `${config.redisKeyPrefix}jti:`),
     async close() {
       redis.disconnect();
     },

@@ -13,6 +13,8 @@ export interface Config {
   readonly pgPoolSize: number;
   readonly pgStatementTimeoutMs: number;
   readonly redisUrl: string | undefined;
+  /** Starts every key Dialbook writes to Redis, so several deployments (or test runs) can share one Redis. */
+  readonly redisKeyPrefix: string;
   /** Requests per account per minute; 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
   readonly jwtClockSkewSeconds: number;
@@ -44,6 +46,7 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),
     pgStatementTimeoutMs: int(env, 'PG_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     redisUrl: env.REDIS_URL?.trim() || undefined,
+    redisKeyPrefix: str(env, 'REDIS_KEY_PREFIX', 'dialbook:'),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
     jwtClockSkewSeconds: int(env, 'JWT_CLOCK_SKEW_SECONDS', 30, 0, 3600),
     jtiRetentionSeconds: int(env, 'JTI_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),

@@ -47,7 +47,11 @@ function openSqlite(file: string): Store {
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      // Kysely only destroys a driver it has used; a store closed before its first query keeps its file open.
+      await db.destroy();
+      if (handle.open) handle.close();
+    },
   };
 }
 
@@ -65,6 +69,12 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
   });
   // An idle client that loses its server emits 'error' on the pool; without a listener that would crash the process.
   pool.on('error', () => {});
+  // A checked-out client (inside a transaction, between two queries) emits 'error' on itself, where the pool
+  // does not listen, and an unheard 'error' kills the process. Its next query fails as "not queryable", which
+  // the error handler answers with 503, and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -73,6 +83,10 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      // As for SQLite: a pool Kysely never used is not ended by it.
+      await db.destroy();
+      if (!pool.ending && !pool.ended) await pool.end();
+    },
   };
 }

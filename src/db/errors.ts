@@ -19,5 +19,17 @@ export function isStoreUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   if (typeof e?.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|canceling statement due to statement timeout/i.test(message);
+  // pg's own errors carry no code. Seen when a server stops: "Connection terminated unexpectedly" (a query under
+  // way), "Client has encountered a connection error and is not queryable" (a client held in a transaction
+  // when its connection dropped); "Client was closed and is not queryable" when a pool ends under a request.
+  return /timeout exceeded when trying to connect|Connection terminated|connection timeout|is not queryable|canceling statement due to statement timeout/i.test(message);
+}
+
+/**
+ * PostgreSQL aborted the transaction to break a deadlock (40P01) or a serialization conflict (40001) with a
+ * concurrent writer; run again, it normally succeeds.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }

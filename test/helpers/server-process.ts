@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The built entry point, as `npm start` runs it; `npm test` builds first (run `npm run build` when testing alone). */
+export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
+
+export interface ServerProcess {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly pid: number;
+  /** False once the process has exited, for whatever reason. */
+  alive(): boolean;
+  /** What the process wrote to stdout and stderr so far (the last 64 KB), for failure messages. */
+  output(): string;
+  /** SIGTERM, as an orchestrator stops an instance; SIGKILL if it has not exited within `graceMs`. Resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+const live = new Set<ChildProcess>();
+// A test file that dies before its `after` hooks must not leave servers behind.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `node dist/server.js` on a free port with the given environment (and nothing else from this
+ * process's environment, so a developer's DATABASE_URL or REDIS_URL cannot leak in), and resolves once
+ * `/healthz` answers 200.
+ */
+export async function startServerProcess(env: Record<string, string>, options: { startupMs?: number } = {}): Promise<ServerProcess> {
+  if (!fs.existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it first)`);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString('utf8')).slice(-65_536);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve(code ?? (signal ? null : 0));
+    });
+  });
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+
+  const server: ServerProcess = {
+    url,
+    pid: child.pid!,
+    alive: () => !gone,
+    output: () => log,
+    async stop(graceMs = 10_000) {
+      if (gone) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+
+  const deadline = Date.now() + (options.startupMs ?? 30_000);
+  for (;;) {
+    if (gone) throw new Error(`the server exited before it was healthy:\n${log}`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return server;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await server.stop(0);
+      throw new Error(`the server did not answer /healthz on ${url} in time:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
