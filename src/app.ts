@@ -7,10 +7,11 @@ import { contactInputSchema, contactSchema } from './contacts/contact.schemas.js
 import { createContactService } from './contacts/contact.service.js';
 import type { Store } from './db/database.js';
 import { authenticateHook } from './http/authenticate.js';
-import { errorBodySchema, registerErrorHandling } from './http/error-handler.js';
+import { answerFrameworkError, errorBodySchema, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
 import { importRoutes } from './imports/import.routes.js';
 import { createImportService } from './imports/import.service.js';
+import { ServiceUnavailableError } from './shared/errors.js';
 import { createTenancyRepository } from './tenancy/tenancy.repository.js';
 
 export interface AppDeps {
@@ -32,15 +33,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: config.requestTimeoutMs,
     keepAliveTimeout: 5_000,
     bodyLimit: config.bodyLimitBytes,
-    return503OnClosing: true,
+    // While closing, requests on kept-alive connections get our own 503 (below) instead of Fastify's body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array' } },
+    frameworkErrors: answerFrameworkError,
   });
 
   app.addSchema(errorBodySchema);
   app.addSchema(contactSchema);
   app.addSchema(contactInputSchema);
   registerErrorHandling(app);
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new ServiceUnavailableError({ msg: 'The service is shutting down; retry on another instance', code: 'SHUTTING_DOWN' });
+    }
+  });
 
   const authenticator = createAuthenticator({
     tenancy: createTenancyRepository(store.db),

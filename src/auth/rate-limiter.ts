@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ServiceUnavailableError } from '../shared/errors.js';
 
 export interface RateDecision {
   allowed: boolean;
@@ -52,8 +53,14 @@ return {count, ttl}
 export function createRedisRateLimiter(redis: Redis, limitPerMinute: number, prefix = 'dialbook:rl:'): RateLimiter {
   return {
     async hit(key) {
-      const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, prefix + key, WINDOW_MS)) as [number, number];
-      return decide(count, limitPerMinute, ttl);
+      let result: [number, number];
+      try {
+        result = (await redis.eval(HIT_SCRIPT, 1, prefix + key, WINDOW_MS)) as [number, number];
+      } catch {
+        // Without its counter the limit cannot be kept; the caller may retry (503), it did nothing wrong (500).
+        throw new ServiceUnavailableError({ msg: 'The rate limit store is not answering; try again shortly', code: 'SHARED_STATE_UNAVAILABLE' });
+      }
+      return decide(result[0], limitPerMinute, result[1]);
     },
     async close() {},
   };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { ServiceUnavailableError } from '../shared/errors.js';
 
 /** Remembers token ids so that an app enforcing `jti` can refuse a token seen before. */
 export interface ReplayCache {
@@ -31,7 +32,13 @@ export function createMemoryReplayCache(now: () => number = Date.now): ReplayCac
 export function createRedisReplayCache(redis: Redis, prefix = 'dialbook:jti:'): ReplayCache {
   return {
     async firstUse(key, ttlSeconds) {
-      const result = await redis.set(prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+      let result: string | null;
+      try {
+        result = await redis.set(prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+      } catch {
+        // Unable to tell a replay from a first use, the token is refused for now (503), never let through.
+        throw new ServiceUnavailableError({ msg: 'The token replay store is not answering; try again shortly', code: 'SHARED_STATE_UNAVAILABLE' });
+      }
       return result === 'OK';
     },
     async close() {},

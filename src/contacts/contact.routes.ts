@@ -10,6 +10,9 @@ export interface ContactRoutesDeps {
 /** POST /contacts and PUT /contacts/{id}; mounted under `/agentassist/api/v1/public/:streamId`. */
 export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsync {
   return async (app) => {
+    // Contacts are JSON only; Fastify would otherwise hand a text/plain body on as a string.
+    app.removeContentTypeParser('text/plain');
+
     app.post<{ Params: { streamId: string }; Body: ContactInput[] }>('/contacts', {
       schema: {
         params: streamParams,

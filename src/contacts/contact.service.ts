@@ -43,35 +43,42 @@ export function createContactService(deps: ContactServiceDeps) {
       valid.push({ index, fields: checked.value });
     });
 
-    try {
-      return await db.transaction().execute(async (trx) => {
-        const repo = createContactRepository(trx);
-        errors.push(...(await conflictsWithStore(repo, ctx, valid)));
-        if (errors.length > 0) throw failure(errors);
-        const t = now();
-        const rows = valid.map(({ fields }) => newRow(ctx, fields, t));
-        await repo.insertMany(ctx, rows);
-        return rows.map((row) => toContact(row as ContactRow));
-      });
-    } catch (error) {
-      // Another request took one of the numbers between the check and the insert; the index saw it.
-      if (isUniqueViolation(error)) throw failure(await conflictsWithStore(createContactRepository(db), ctx, valid));
-      throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const repo = createContactRepository(trx);
+          errors.push(...(await conflictsWithStore(repo, ctx, valid)));
+          if (errors.length > 0) throw failure(errors);
+          const t = now();
+          const rows = valid.map(({ fields }) => newRow(ctx, fields, t));
+          await repo.insertMany(ctx, rows);
+          return rows.map((row) => toContact(row as ContactRow));
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        // Another request took one of the numbers between the check and the insert; the index saw it.
+        const conflicts = await conflictsWithStore(createContactRepository(db), ctx, valid);
+        if (conflicts.length > 0) throw failure(conflicts);
+        // Nobody holds them now: the holder moved off the number meanwhile, so the attempt is made again.
+        if (attempt === RACE_ATTEMPTS) throw concurrentChange();
+      }
     }
   }
 
   /** Replaces the fields present, keeps the rest; the number stays unique among ACTIVE contacts. */
   async function updateContact(ctx: RequestContext, id: string, input: ContactInput): Promise<Contact> {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
-    try {
-      return await applyUpdate(ctx, id, input);
-    } catch (error) {
-      // Another request took the number between the check and the write; the index saw it.
-      if (error instanceof LostPhoneRace) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await applyUpdate(ctx, id, input);
+      } catch (error) {
+        if (!(error instanceof LostPhoneRace)) throw error;
+        // Another request took the number between the check and the write; the index saw it.
         const [holder] = await createContactRepository(db).findActiveHolders(ctx, [error.phoneNumber]);
-        throw phoneTaken(error.phoneNumber, holder?.id ?? 'unknown');
+        if (holder) throw phoneTaken(error.phoneNumber, holder.id);
+        // Nobody holds it now: its holder moved off it meanwhile, so the attempt is made again.
+        if (attempt === RACE_ATTEMPTS) throw concurrentChange();
       }
-      throw error;
     }
   }
 
@@ -101,7 +108,9 @@ export function createContactService(deps: ContactServiceDeps) {
           ...(changes.extension !== undefined && { extension: changes.extension }),
           updated_by: ctx.userId,
           updated_by_aid: ctx.appId,
-          updated_at: now(),
+          // Forward even within the creating millisecond or when the clock steps back, so updatedAt always
+          // tells that the contact changed.
+          updated_at: Math.max(now(), current.updated_at + 1),
         });
         if (!row) throw contactNotFound(id);
         return toContact(row);
@@ -115,6 +124,13 @@ export function createContactService(deps: ContactServiceDeps) {
 }
 
 export type ContactService = ReturnType<typeof createContactService>;
+
+/** How often a write is tried when the index refused a number that no contact holds once we look. */
+const RACE_ATTEMPTS = 3;
+
+function concurrentChange(): ConflictError {
+  return new ConflictError({ msg: 'Phone numbers kept changing hands while this request ran; send it again', code: 'CONCURRENT_CHANGE' });
+}
 
 /** The unique index refused a new number inside a transaction; the holder is looked up once it is over. */
 class LostPhoneRace extends Error {

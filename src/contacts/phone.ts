@@ -1,4 +1,11 @@
-import { ParseError, parsePhoneNumberWithError, validatePhoneNumberLength } from 'libphonenumber-js';
+import {
+  isSupportedCountry,
+  Metadata,
+  ParseError,
+  parsePhoneNumberWithError,
+  validatePhoneNumberLength,
+  type CountryCode,
+} from 'libphonenumber-js';
 
 export interface NormalisedPhone {
   /** E.164: `+` country code, national number: `+919876543210`. */
@@ -16,6 +23,22 @@ export type PhoneResult =
 // What people type between digits; anything else that is not a digit is refused.
 const SEPARATORS = /[\s\-.()\u00a0]/g;
 const E164_MAX_DIGITS = 15;
+
+// Both methods are part of libphonenumber-js's Metadata at run time but missing from its type declarations.
+const metadata = new Metadata() as Metadata & {
+  hasCallingCode(code: string): boolean;
+  countryCallingCodes(): Record<string, string[] | undefined>;
+};
+
+/**
+ * How to read national digits for a calling code: as dialled in its main country, so that its trunk prefix
+ * (`0 98765 43210`) and international prefix (`0091 98765 43210`) are understood; by the bare calling code for
+ * the non-geographic ones (+800, +882, …).
+ */
+function nationalContext(cc: string): { defaultCountry: CountryCode } | { defaultCallingCode: string } {
+  const country = metadata.countryCallingCodes()[cc]?.[0];
+  return country && isSupportedCountry(country) ? { defaultCountry: country } : { defaultCallingCode: cc };
+}
 
 const LENGTH_MESSAGES: Record<string, string> = {
   TOO_SHORT: 'is too short for the numbering plan of',
@@ -40,31 +63,37 @@ export function normalisePhone(rawNumber: string, rawCountryCode: string): Phone
   if (!cc) {
     return fail('cellPhone.countryCode', 'INVALID_COUNTRY_CODE', `countryCode "${rawCountryCode}" is not a country calling code such as +91`);
   }
+  // Checked up front: libphonenumber reports an unknown default calling code as a plain Error, not a ParseError.
+  if (!metadata.hasCallingCode(cc)) {
+    return fail('cellPhone.countryCode', 'INVALID_COUNTRY_CODE', `countryCode "+${cc}" is not a country calling code in use`);
+  }
   const compact = rawNumber.replace(SEPARATORS, '');
   const international = compact.startsWith('+');
   const digits = international ? compact.slice(1) : compact;
   if (!/^\d+$/.test(digits)) {
     return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" may hold only digits (and spaces, dashes, dots or parentheses between them)`);
   }
-  if ((international ? digits.length : cc.length + digits.length) > E164_MAX_DIGITS) {
-    return fail('cellPhone.phoneNumber', 'PHONE_NUMBER_TOO_LONG', `phoneNumber "${rawNumber}" is longer than the 15 digits E.164 allows`);
-  }
+  const tooLong = () => fail('cellPhone.phoneNumber', 'PHONE_NUMBER_TOO_LONG', `phoneNumber "${rawNumber}" is longer than the 15 digits E.164 allows`);
+  // National input is measured once parsed: a trunk prefix typed before it (`0 30 …`) is not part of E.164.
+  if (international && digits.length > E164_MAX_DIGITS) return tooLong();
   let phone;
   try {
     phone = international
       ? parsePhoneNumberWithError(compact)
-      : parsePhoneNumberWithError(digits, { defaultCallingCode: cc });
+      : parsePhoneNumberWithError(digits, nationalContext(cc));
   } catch (error) {
     if (error instanceof ParseError && error.message === 'INVALID_COUNTRY') {
       return fail('cellPhone.countryCode', 'INVALID_COUNTRY_CODE', `countryCode "+${cc}" is not a country calling code in use`);
     }
+    if (error instanceof ParseError && error.message === 'TOO_LONG') return tooLong();
     return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" is not a phone number`);
   }
+  if (phone.number.length - 1 > E164_MAX_DIGITS) return tooLong();
   if (phone.countryCallingCode !== cc) {
     return fail('cellPhone.phoneNumber', 'COUNTRY_CODE_MISMATCH', `phoneNumber "${rawNumber}" starts with +${phone.countryCallingCode} but countryCode is +${cc}`);
   }
   if (!phone.isPossible()) {
-    const reason = (international ? validatePhoneNumberLength(compact) : validatePhoneNumberLength(digits, { defaultCallingCode: cc })) ?? 'INVALID_LENGTH';
+    const reason = (international ? validatePhoneNumberLength(compact) : validatePhoneNumberLength(digits, nationalContext(cc))) ?? 'INVALID_LENGTH';
     return fail('cellPhone.phoneNumber', 'INVALID_PHONE_LENGTH', `phoneNumber "${rawNumber}" ${LENGTH_MESSAGES[reason] ?? LENGTH_MESSAGES.INVALID_LENGTH} +${cc}`);
   }
   return { ok: true, value: { phoneNumber: phone.number, countryCode: `+${cc}` } };

@@ -1,6 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreUnavailable } from '../db/errors.js';
-import { DomainError, RateLimitedError, type ErrorDetail, type ErrorKind } from '../shared/errors.js';
+import { DomainError, RateLimitedError, ServiceUnavailableError, type ErrorDetail, type ErrorKind } from '../shared/errors.js';
 
 /** The one table from domain errors to HTTP. */
 const STATUS: Record<ErrorKind, number> = {
@@ -53,6 +53,18 @@ export const errorBodySchema = {
   required: ['errors'],
 } as const;
 
+/**
+ * Fastify's `frameworkErrors` option: failures met while routing, before any handler or hook, which
+ * setErrorHandler never sees. A path parameter too long to be any stream or contact id is an unknown one.
+ */
+export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    reply.code(404).send({ errors: [{ msg: 'No such stream or contact: a path segment is longer than any id', code: 'NOT_FOUND' }] });
+    return;
+  }
+  reply.code(400).send({ errors: [{ msg: 'The request path is not a valid URL (bad percent-encoding)', code: 'INVALID_URL' }] });
+}
+
 /** Every failure leaves in the contract's `{"errors":[…]}` shape; a 5xx says nothing about internals. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
@@ -62,6 +74,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof DomainError) {
       if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+      if (error instanceof ServiceUnavailableError) reply.header('retry-after', '5');
       return reply.code(STATUS[error.kind]).send({ errors: error.details });
     }
     if (error.validation) {

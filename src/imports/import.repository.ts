@@ -207,7 +207,10 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
             .where('outcome', 'is', null)
             .where('contact_id', 'is', null)
             .where('line', '>=', range.from)
-            .where('line', '<=', range.to),
+            .where('line', '<=', range.to)
+            // Every writer takes the unique index's entries in one order, so two imports of the same numbers
+            // wait for each other instead of deadlocking.
+            .orderBy('phone_number'),
         )
         .onConflict((oc) => oc.doNothing())
         .execute();

@@ -1,14 +1,16 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext } from '../auth/authenticator.js';
 import { checkNewContact } from '../contacts/contact-input.js';
 import { toContact, type Contact } from '../contacts/contact.mapper.js';
 import { createContactRepository } from '../contacts/contact.repository.js';
 import type { Store } from '../db/database.js';
+import { isTransactionConflict } from '../db/errors.js';
 import type { NewImportRow } from '../db/schema.js';
-import { TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
+import { ServiceUnavailableError, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId } from '../shared/ids.js';
 import { csvRecords } from './csv-rows.js';
 import { mapHeader, rowToInput, type ColumnMap } from './csv-header.js';
-import { createImportRepository, type LineRange, type OutcomeCounts } from './import.repository.js';
+import { createImportRepository, type ImportRepository, type LineRange, type OutcomeCounts } from './import.repository.js';
 import { decodeUtf8Text } from './text-decoding.js';
 
 export interface ImportOptions {
@@ -56,6 +58,7 @@ const STAGE_BATCH = 1000;
 const APPLY_CHUNK_LINES = 5000;
 const PAGE = 500;
 const ATOMIC_ATTEMPTS = 3;
+const CONFLICT_ATTEMPTS = 5;
 const STALE_STAGING_MS = 24 * 3600 * 1000;
 
 // CSV rows are checked as JSON contacts are; their errors name the CSV column.
@@ -99,11 +102,26 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
     return rows;
   }
 
+  /**
+   * One apply transaction, run again when PostgreSQL aborts it to break a deadlock with a concurrent import of
+   * the same numbers (the whole transaction rolled back, so running it again is safe).
+   */
+  async function inTransaction(work: (tx: ImportRepository) => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute((trx) => work(createImportRepository(trx)));
+      } catch (error) {
+        if (!isTransactionConflict(error)) throw error;
+        if (attempt >= CONFLICT_ATTEMPTS) throw storeBusy();
+        await sleep(Math.random() * 20 * attempt);
+      }
+    }
+  }
+
   async function applyAll(ctx: RequestContext, importId: string, options: ImportOptions, span: LineRange): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await db.transaction().execute(async (trx) => {
-          const tx = createImportRepository(trx);
+        await inTransaction(async (tx) => {
           await tx.failRepeatsInFile(importId);
           await tx.noteHolders(ctx, importId, span);
           if (options.onDuplicate === 'reject') await tx.failHeld(importId);
@@ -123,7 +141,8 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
         });
         return;
       } catch (error) {
-        if (!(error instanceof LostRace) || attempt >= ATOMIC_ATTEMPTS) throw error;
+        if (!(error instanceof LostRace)) throw error;
+        if (attempt >= ATOMIC_ATTEMPTS) throw storeBusy();
       }
     }
   }
@@ -133,8 +152,7 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
     // Short transactions let other requests in between chunks of a large file.
     for (let from = span.from; from <= span.to; from += APPLY_CHUNK_LINES) {
       const range = { from, to: Math.min(span.to, from + APPLY_CHUNK_LINES - 1) };
-      await db.transaction().execute(async (trx) => {
-        const tx = createImportRepository(trx);
+      await inTransaction(async (tx) => {
         const t = now();
         await tx.noteHolders(ctx, importId, range);
         if (options.onDuplicate === 'reject') await tx.failHeld(importId, range);
@@ -213,6 +231,10 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
 export type ImportService = ReturnType<typeof createImportService>;
 
 class LostRace extends Error {}
+
+function storeBusy(): ServiceUnavailableError {
+  return new ServiceUnavailableError({ msg: 'Other writes to the same phone numbers kept this import from applying; try again', code: 'IMPORT_CONTENDED' });
+}
 
 function stagingRow(importId: string, line: number, fields: string[], columns: ColumnMap, problem: string | undefined): NewImportRow {
   const base = { import_id: importId, line, candidate_id: newObjectId(), contact_id: null, first_line: null };

@@ -55,7 +55,7 @@ export class TooLargeError extends DomainError {
 export class UnsupportedMediaError extends DomainError {
   readonly kind = 'unsupported_media';
 }
-export class StoreUnavailableError extends DomainError {
+export class ServiceUnavailableError extends DomainError {
   readonly kind = 'unavailable';
 }
 export class RateLimitedError extends DomainError {
