@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { createSharedState } from './auth/shared-state.js';
+import { createSharedState, type SharedState } from './auth/shared-state.js';
 import type { Config } from './config/config.js';
 import { openStore } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -18,21 +18,35 @@ export async function startServer(config: Config): Promise<RunningServer> {
     poolSize: config.pgPoolSize,
     statementTimeoutMs: config.pgStatementTimeoutMs,
   });
-  await migrateToLatest(store.db);
-  const shared = createSharedState(config);
-  const app = await buildApp({
-    config,
-    store,
-    shared,
-    logger: {
-      level: config.logLevel,
-      // Fastify logs no headers by default; should a header ever be logged, credentials stay out.
-      redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers.cookie', '*.clientSecret', '*.token'],
-    },
-  });
-  const address = await app.listen({ host: config.host, port: config.port });
+  let shared: SharedState | undefined;
+  let app: FastifyInstance | undefined;
+  try {
+    await migrateToLatest(store.db);
+    shared = createSharedState(config);
+    app = await buildApp({
+      config,
+      store,
+      shared,
+      logger: {
+        level: config.logLevel,
+        // Fastify logs no headers by default; should a header ever be logged, credentials stay out.
+        redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers.cookie', '*.clientSecret', '*.token'],
+      },
+    });
+    const address = await app.listen({ host: config.host, port: config.port });
+    return { app, address, stop: stopper(config, app, shared, store) };
+  } catch (error) {
+    // A port in use or a store that refuses must not leave a Redis connection or a pool holding the process open.
+    await app?.close().catch(() => {});
+    await shared?.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+function stopper(config: Config, app: FastifyInstance, shared: SharedState, store: { close(): Promise<void> }): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  const stop = () => {
+  return () => {
     stopping ??= (async () => {
       const grace = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
       grace.unref();
@@ -43,5 +57,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
     })();
     return stopping;
   };
-  return { app, address, stop };
+}
+
+/**
+ * Stops gracefully on the first SIGTERM or SIGINT and exits 0 (1 if closing failed). A second signal is not
+ * caught, so it ends the process at once when a graceful stop takes too long for the operator.
+ */
+export function stopOnSignals(server: RunningServer): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      server.app.log.info({ signal }, 'stopping');
+      server.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          server.app.log.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
 }

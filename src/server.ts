@@ -1,17 +1,11 @@
 import { loadConfig } from './config/config.js';
-import { startServer } from './serve.js';
+import { startServer, stopOnSignals } from './serve.js';
 
 // `npm start`: serve until SIGTERM or SIGINT, then stop gracefully.
-const server = await startServer(loadConfig());
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    server.app.log.info({ signal }, 'stopping');
-    server.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        server.app.log.error({ err: error }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  });
+try {
+  stopOnSignals(await startServer(loadConfig()));
+} catch (error) {
+  // A bad setting or a port in use is the operator's to fix: one line, no stack trace.
+  process.stderr.write(`dialbook: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
 }

@@ -1,11 +1,14 @@
+import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { signAppToken, SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/token.js';
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { startServer } from '../serve.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
+
+/** A mistake in how the CLI was called: printed as one line, like a domain error. */
+export class UsageError extends Error {}
 
 /** Runs a command against the store named by DATABASE_URL, schema brought up to date first. */
 async function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
@@ -25,19 +28,42 @@ function print(result: Record<string, unknown>, json: boolean | undefined): void
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of seconds, at least 1');
+  return Number(value);
+}
+
+/** jose signs with PKCS#8 only; `openssl genrsa` and older tools write PKCS#1 or SEC1, so any PEM is converted. */
+function readPrivateKey(file: string): string {
+  try {
+    return createPrivateKey(fs.readFileSync(file, 'utf8')).export({ format: 'pem', type: 'pkcs8' }).toString();
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') throw new UsageError(`cannot read ${file}: no such file`);
+    throw new UsageError(`${file} is not a PEM private key`);
+  }
+}
+
+function readPublicKey(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${file}`);
+  }
+}
+
 export function buildCli(config: () => Config): Command {
   const program = new Command('dialbook')
     .description('Dialbook: a self-hosted contact directory that speaks the SmartAssist / AgentAssist Contacts API')
-    .showHelpAfterError();
+    // Usage mistakes print one line, like every other failure of the CLI.
+    .configureOutput({ outputError: (text, write) => write(`dialbook: ${text.replace(/^error: /, '')}`) });
 
   program
     .command('serve')
     .description('serve the API on PORT (what `npm start` runs)')
     .action(async () => {
-      const server = await startServer(config());
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => void server.stop().then(() => process.exit(0)));
-      }
+      // Loaded here, not at the top: the HTTP stack would slow every other command down by half.
+      const { startServer, stopOnSignals } = await import('../serve.js');
+      stopOnSignals(await startServer(config()));
     });
 
   program
@@ -61,7 +87,9 @@ export function buildCli(config: () => Config): Command {
     .action(async (opts: { json?: boolean }) => {
       const ids = await withTenancy(config(), (t) => t.setup());
       const token = await signAppToken({ clientId: ids.clientId, key: ids.clientSecret });
-      print({ ...ids, token }, opts.json);
+      // The contract's order, whatever order the identities were stored in.
+      const { orgId, accountId, streamId, userId, appId, clientId, clientSecret } = ids;
+      print({ orgId, accountId, streamId, userId, appId, clientId, clientSecret, token }, opts.json);
     });
 
   program
@@ -71,9 +99,10 @@ export function buildCli(config: () => Config): Command {
     .option('--client-secret <secret>', 'the app client secret (HS256)')
     .option('--private-key <file>', 'PEM private key (RS256 / ES256)')
     .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...SUPPORTED_ALGORITHMS]).default('HS256'))
-    .option('--expires-in <seconds>', 'add an exp claim this many seconds ahead', (v) => Number.parseInt(v, 10))
+    .option('--expires-in <seconds>', 'add an exp claim this many seconds ahead', positiveInteger)
     .action(async (opts: { clientId: string; clientSecret?: string; privateKey?: string; alg: Algorithm; expiresIn?: number }) => {
-      const key = opts.alg === 'HS256' ? opts.clientSecret : opts.privateKey && fs.readFileSync(opts.privateKey, 'utf8');
+      if (opts.alg === 'HS256' && opts.privateKey) throw new UsageError('--private-key needs --alg RS256 or ES256');
+      const key = opts.alg === 'HS256' ? opts.clientSecret : opts.privateKey && readPrivateKey(opts.privateKey);
       if (!key) throw new UsageError(opts.alg === 'HS256' ? '--client-secret is required for HS256' : `--private-key is required for ${opts.alg}`);
       const token = await signAppToken({ clientId: opts.clientId, key, algorithm: opts.alg, expiresInSeconds: opts.expiresIn });
       process.stdout.write(`${token}\n`);
@@ -110,6 +139,8 @@ export function buildCli(config: () => Config): Command {
     .option('--name <name>', 'app name')
     .option('--json', 'print one JSON object')
     .action(async (opts: { account: string; stream: string[]; scope?: string[]; alg: Algorithm; publicKey?: string; enforceJti?: boolean; name?: string; json?: boolean }) => {
+      // An HS256 app is checked with its secret; a key given with it would be stored and silently never used.
+      if (opts.alg === 'HS256' && opts.publicKey) throw new UsageError('--public-key needs --alg RS256 or ES256');
       const scopes = opts.scope?.filter((s) => s.toLowerCase() !== 'none');
       const created = await withTenancy(config(), (t) =>
         t.createApp({
@@ -117,7 +148,7 @@ export function buildCli(config: () => Config): Command {
           streamIds: opts.stream,
           scopes,
           algorithm: opts.alg,
-          publicKeyPem: opts.publicKey ? fs.readFileSync(opts.publicKey, 'utf8') : undefined,
+          publicKeyPem: opts.publicKey ? readPublicKey(opts.publicKey) : undefined,
           enforceJti: opts.enforceJti ?? false,
           name: opts.name,
         }),
@@ -127,5 +158,3 @@ export function buildCli(config: () => Config): Command {
 
   return program;
 }
-
-export class UsageError extends Error {}

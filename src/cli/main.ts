@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig } from '../config/config.js';
-import { DomainError } from '../shared/errors.js';
-import { buildCli, UsageError } from './cli.js';
+import { buildCli } from './cli.js';
+import { loadConfig } from '../config/config.js';
 
 buildCli(() => loadConfig())
   .parseAsync(process.argv)
   .catch((error: unknown) => {
-    const expected = error instanceof DomainError || error instanceof ConfigError || error instanceof UsageError;
-    process.stderr.write(`dialbook: ${expected || error instanceof Error ? (error as Error).message : String(error)}\n`);
+    // Unknown account, bad setting, store not answering: one line for the operator, never a stack trace.
+    process.stderr.write(`dialbook: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   });
