@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { signAppToken } from '../../src/auth/token.js';
 import { createTenancyService } from '../../src/tenancy/tenancy.service.js';
-import { buildTestApp, contactInput, createTenant, type Tenant, type TestApp } from '../helpers/app.js';
+import { buildTestApp, contactInput, createTenant, useApiFixture, type Tenant } from '../helpers/app.js';
 import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
 
 const secretKey = (secret: string) => new TextEncoder().encode(secret);
@@ -27,25 +27,13 @@ interface ErrorEntry {
 
 for (const dialect of DIALECTS) {
   describe(`request checks on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
+    const fx = useApiFixture(dialect);
 
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
-
-    const post = (headers: Record<string, string>, base = tenant.base) =>
-      api.app.inject({ method: 'POST', url: `${base}/contacts`, headers, payload: [contactInput()] });
+    const post = (headers: Record<string, string>, base = fx.tenant.base) =>
+      fx.api.app.inject({ method: 'POST', url: `${base}/contacts`, headers, payload: [contactInput()] });
 
     /** The status, after checking that a failure is in the contract's error shape. */
-    const statusOf = async (headers: Record<string, string>, base = tenant.base) => {
+    const statusOf = async (headers: Record<string, string>, base = fx.tenant.base) => {
       const res = await post(headers, base);
       if (res.statusCode >= 400) {
         const errors = res.json().errors as ErrorEntry[];
@@ -55,89 +43,89 @@ for (const dialect of DIALECTS) {
     };
 
     it('accepts the app token in the auth header', async () => {
-      assert.equal(await statusOf(tenant.headers), 200);
+      assert.equal(await statusOf(fx.tenant.headers), 200);
     });
 
     it('refuses a request without a token with 401', async () => {
-      assert.equal(await statusOf({ accountId: tenant.accountId }), 401);
-      assert.equal(await statusOf({ accountId: tenant.accountId, auth: '' }), 401);
+      assert.equal(await statusOf({ accountId: fx.tenant.accountId }), 401);
+      assert.equal(await statusOf({ accountId: fx.tenant.accountId, auth: '' }), 401);
     });
 
     it('accepts Authorization: Bearer like the auth header', async () => {
-      assert.equal(await statusOf({ authorization: `Bearer ${tenant.token}`, accountId: tenant.accountId }), 200);
-      assert.equal(await statusOf({ authorization: `Bearer garbage`, accountId: tenant.accountId }), 401);
+      assert.equal(await statusOf({ authorization: `Bearer ${fx.tenant.token}`, accountId: fx.tenant.accountId }), 200);
+      assert.equal(await statusOf({ authorization: `Bearer garbage`, accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses a token that is not a JWT', async () => {
-      for (const garbage of ['garbage', 'a.b.c', `${tenant.token}x`, '...']) {
-        assert.equal(await statusOf({ auth: garbage, accountId: tenant.accountId }), 401, garbage);
+      for (const garbage of ['garbage', 'a.b.c', `${fx.tenant.token}x`, '...']) {
+        assert.equal(await statusOf({ auth: garbage, accountId: fx.tenant.accountId }), 401, garbage);
       }
     });
 
     it('refuses a token that names no app, or an unknown app', async () => {
-      const noApp = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(tenant.clientSecret));
-      assert.equal(await statusOf({ auth: noApp, accountId: tenant.accountId }), 401);
-      const unknown = await token(`cs-${randomUUID()}`, tenant.clientSecret);
-      assert.equal(await statusOf({ auth: unknown, accountId: tenant.accountId }), 401);
+      const noApp = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(secretKey(fx.tenant.clientSecret));
+      assert.equal(await statusOf({ auth: noApp, accountId: fx.tenant.accountId }), 401);
+      const unknown = await token(`cs-${randomUUID()}`, fx.tenant.clientSecret);
+      assert.equal(await statusOf({ auth: unknown, accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses a token signed with another secret', async () => {
-      const forged = await token(tenant.clientId, 'not-the-secret-not-the-secret-not-the-secret');
-      assert.equal(await statusOf({ auth: forged, accountId: tenant.accountId }), 401);
+      const forged = await token(fx.tenant.clientId, 'not-the-secret-not-the-secret-not-the-secret');
+      assert.equal(await statusOf({ auth: forged, accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses an unsigned alg:none token', async () => {
-      assert.equal(await statusOf({ auth: unsignedToken(tenant.clientId), accountId: tenant.accountId }), 401);
+      assert.equal(await statusOf({ auth: unsignedToken(fx.tenant.clientId), accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses an HS512 token made with the app secret: the app pins HS256', async () => {
-      const hs512 = await token(tenant.clientId, tenant.clientSecret, {}, 'HS512');
-      assert.equal(await statusOf({ auth: hs512, accountId: tenant.accountId }), 401);
+      const hs512 = await token(fx.tenant.clientId, fx.tenant.clientSecret, {}, 'HS512');
+      assert.equal(await statusOf({ auth: hs512, accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses an expired token, and accepts one that expired within the clock skew', async () => {
-      const skew = api.config.jwtClockSkewSeconds;
-      const expired = await token(tenant.clientId, tenant.clientSecret, { exp: nowSeconds() - skew - 120 });
-      assert.equal(await statusOf({ auth: expired, accountId: tenant.accountId }), 401);
-      const justExpired = await token(tenant.clientId, tenant.clientSecret, { exp: nowSeconds() - Math.floor(skew / 3) });
-      assert.equal(await statusOf({ auth: justExpired, accountId: tenant.accountId }), 200);
-      const live = await token(tenant.clientId, tenant.clientSecret, { exp: nowSeconds() + 600 });
-      assert.equal(await statusOf({ auth: live, accountId: tenant.accountId }), 200);
+      const skew = fx.api.config.jwtClockSkewSeconds;
+      const expired = await token(fx.tenant.clientId, fx.tenant.clientSecret, { exp: nowSeconds() - skew - 120 });
+      assert.equal(await statusOf({ auth: expired, accountId: fx.tenant.accountId }), 401);
+      const justExpired = await token(fx.tenant.clientId, fx.tenant.clientSecret, { exp: nowSeconds() - Math.floor(skew / 3) });
+      assert.equal(await statusOf({ auth: justExpired, accountId: fx.tenant.accountId }), 200);
+      const live = await token(fx.tenant.clientId, fx.tenant.clientSecret, { exp: nowSeconds() + 600 });
+      assert.equal(await statusOf({ auth: live, accountId: fx.tenant.accountId }), 200);
     });
 
     it('refuses a token that is not valid yet (nbf in the future)', async () => {
-      const early = await token(tenant.clientId, tenant.clientSecret, { nbf: nowSeconds() + api.config.jwtClockSkewSeconds + 120 });
-      assert.equal(await statusOf({ auth: early, accountId: tenant.accountId }), 401);
+      const early = await token(fx.tenant.clientId, fx.tenant.clientSecret, { nbf: nowSeconds() + fx.api.config.jwtClockSkewSeconds + 120 });
+      assert.equal(await statusOf({ auth: early, accountId: fx.tenant.accountId }), 401);
     });
 
     it('refuses a request without the accountId header with 400', async () => {
-      const res = await post({ auth: tenant.token });
+      const res = await post({ auth: fx.tenant.token });
       assert.equal(res.statusCode, 400);
       assert.equal(res.json().errors[0].field, 'accountId');
     });
 
     it('refuses the accountId of another account with 403', async () => {
-      const other = await createTenant(store.store);
-      assert.equal(await statusOf({ auth: tenant.token, accountId: other.accountId }), 403);
-      assert.equal(await statusOf({ auth: tenant.token, accountId: '0123456789abcdef01234567' }), 403);
+      const other = await createTenant(fx.store.store);
+      assert.equal(await statusOf({ auth: fx.tenant.token, accountId: other.accountId }), 403);
+      assert.equal(await statusOf({ auth: fx.tenant.token, accountId: '0123456789abcdef01234567' }), 403);
     });
 
     it('reads the accountId header in any letter case', async () => {
-      assert.equal(await statusOf({ auth: tenant.token, ACCOUNTID: tenant.accountId }), 200);
-      assert.equal(await statusOf({ auth: tenant.token, AccountId: tenant.accountId }), 200);
+      assert.equal(await statusOf({ auth: fx.tenant.token, ACCOUNTID: fx.tenant.accountId }), 200);
+      assert.equal(await statusOf({ auth: fx.tenant.token, AccountId: fx.tenant.accountId }), 200);
     });
 
     it('answers 404 for a stream of another account or an unknown stream', async () => {
-      const other = await createTenant(store.store);
-      assert.equal(await statusOf(tenant.headers, other.base), 404);
-      assert.equal(await statusOf(tenant.headers, `/agentassist/api/v1/public/st-${randomUUID()}`), 404);
-      assert.equal(await statusOf(tenant.headers, '/agentassist/api/v1/public/nonsense'), 404);
+      const other = await createTenant(fx.store.store);
+      assert.equal(await statusOf(fx.tenant.headers, other.base), 404);
+      assert.equal(await statusOf(fx.tenant.headers, `/agentassist/api/v1/public/st-${randomUUID()}`), 404);
+      assert.equal(await statusOf(fx.tenant.headers, '/agentassist/api/v1/public/nonsense'), 404);
     });
 
     it('refuses an app without the Configuration scope with 403', async () => {
-      const unscoped = await createTenant(store.store, { scopes: [] });
+      const unscoped = await createTenant(fx.store.store, { scopes: [] });
       assert.equal(await statusOf(unscoped.headers, unscoped.base), 403);
-      const otherScope = await createTenant(store.store, { scopes: ['Analytics'] });
+      const otherScope = await createTenant(fx.store.store, { scopes: ['Analytics'] });
       assert.equal(await statusOf(otherScope.headers, otherScope.base), 403);
     });
 
@@ -154,7 +142,7 @@ for (const dialect of DIALECTS) {
         });
         privateKeyPem = pair.privateKey;
         publicKeyPem = pair.publicKey;
-        rs = await createTenant(store.store, { algorithm: 'RS256', publicKeyPem });
+        rs = await createTenant(fx.store.store, { algorithm: 'RS256', publicKeyPem });
       });
 
       it('accepts a token signed with its private key', async () => {
@@ -184,7 +172,7 @@ for (const dialect of DIALECTS) {
         publicKeyEncoding: { type: 'spki', format: 'pem' },
         privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
       });
-      const es = await createTenant(store.store, { algorithm: 'ES256', publicKeyPem: pair.publicKey });
+      const es = await createTenant(fx.store.store, { algorithm: 'ES256', publicKeyPem: pair.publicKey });
       const signed = await signAppToken({ clientId: es.clientId, key: pair.privateKey, algorithm: 'ES256' });
       assert.equal(await statusOf({ auth: signed, accountId: es.accountId }, es.base), 200);
       assert.equal(await statusOf({ auth: await token(es.clientId, pair.publicKey), accountId: es.accountId }, es.base), 401);
@@ -194,7 +182,7 @@ for (const dialect of DIALECTS) {
     describe('an app that enforces jti', () => {
       let strict: Tenant;
       before(async () => {
-        strict = await createTenant(store.store, { enforceJti: true });
+        strict = await createTenant(fx.store.store, { enforceJti: true });
       });
       const headersFor = (auth: string) => ({ auth, accountId: strict.accountId });
 
@@ -217,16 +205,16 @@ for (const dialect of DIALECTS) {
       });
 
       it('lets apps that do not enforce jti reuse a token', async () => {
-        assert.equal(await statusOf(tenant.headers), 200);
-        assert.equal(await statusOf(tenant.headers), 200);
+        assert.equal(await statusOf(fx.tenant.headers), 200);
+        assert.equal(await statusOf(fx.tenant.headers), 200);
       });
     });
 
     describe('an app whose account has another stream it may not reach', () => {
       it('answers 404 on that stream', async () => {
-        const tenancy = createTenancyService({ db: store.store.db });
-        const { streamId } = await tenancy.createStream(tenant.accountId, 'Second stream');
-        assert.equal(await statusOf(tenant.headers, `/agentassist/api/v1/public/${streamId}`), 404);
+        const tenancy = createTenancyService({ db: fx.store.store.db });
+        const { streamId } = await tenancy.createStream(fx.tenant.accountId, 'Second stream');
+        assert.equal(await statusOf(fx.tenant.headers, `/agentassist/api/v1/public/${streamId}`), 404);
       });
     });
   });

@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildTestApp, contactInput, createTenant, uniquePhone, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
+import { describe, it } from 'node:test';
+import { contactInput, uniquePhone, useApiFixture } from '../helpers/app.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 for (const dialect of DIALECTS) {
   describe(`concurrent writes of one number on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
-
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
+    const fx = useApiFixture(dialect);
 
     const activeHolders = (phoneNumber: string) =>
-      store.store.db
+      fx.store.store.db
         .selectFrom('contacts')
         .select('id')
-        .where('stream_id', '=', tenant.streamId)
+        .where('stream_id', '=', fx.tenant.streamId)
         .where('phone_number', '=', phoneNumber)
         .where('status', '=', 'ACTIVE')
         .execute();
@@ -32,10 +20,10 @@ for (const dialect of DIALECTS) {
       const number = uniquePhone();
       const responses = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          api.app.inject({
+          fx.api.app.inject({
             method: 'POST',
-            url: `${tenant.base}/contacts`,
-            headers: tenant.headers,
+            url: `${fx.tenant.base}/contacts`,
+            headers: fx.tenant.headers,
             payload: [contactInput({ firstName: `Caller${i}`, cellPhone: { phoneNumber: number, countryCode: '+91', extension: '+' } })],
           }),
         ),
@@ -52,10 +40,10 @@ for (const dialect of DIALECTS) {
     });
 
     it('lets exactly one of 20 concurrent updates moving different contacts onto one number succeed', async () => {
-      const created = await api.app.inject({
+      const created = await fx.api.app.inject({
         method: 'POST',
-        url: `${tenant.base}/contacts`,
-        headers: tenant.headers,
+        url: `${fx.tenant.base}/contacts`,
+        headers: fx.tenant.headers,
         payload: Array.from({ length: 20 }, () => contactInput()),
       });
       assert.equal(created.statusCode, 200, created.body);
@@ -63,10 +51,10 @@ for (const dialect of DIALECTS) {
       const target = uniquePhone();
       const responses = await Promise.all(
         contacts.map((c) =>
-          api.app.inject({
+          fx.api.app.inject({
             method: 'PUT',
-            url: `${tenant.base}/contacts/${c.id}`,
-            headers: tenant.headers,
+            url: `${fx.tenant.base}/contacts/${c.id}`,
+            headers: fx.tenant.headers,
             payload: { cellPhone: { phoneNumber: target, countryCode: '+91' } },
           }),
         ),
@@ -86,17 +74,17 @@ for (const dialect of DIALECTS) {
     });
 
     it('gives exactly one contact a number that creates and updates race for at once', async () => {
-      const movers = (await api.app.inject({
+      const movers = (await fx.api.app.inject({
         method: 'POST',
-        url: `${tenant.base}/contacts`,
-        headers: tenant.headers,
+        url: `${fx.tenant.base}/contacts`,
+        headers: fx.tenant.headers,
         payload: Array.from({ length: 10 }, () => contactInput()),
       })).json() as { id: string }[];
       const target = uniquePhone();
       const cellPhone = { phoneNumber: target, countryCode: '+91', extension: '+' };
       const responses = await Promise.all([
-        ...movers.map((c) => api.app.inject({ method: 'PUT', url: `${tenant.base}/contacts/${c.id}`, headers: tenant.headers, payload: { cellPhone } })),
-        ...movers.map(() => api.app.inject({ method: 'POST', url: `${tenant.base}/contacts`, headers: tenant.headers, payload: [contactInput({ cellPhone })] })),
+        ...movers.map((c) => fx.api.app.inject({ method: 'PUT', url: `${fx.tenant.base}/contacts/${c.id}`, headers: fx.tenant.headers, payload: { cellPhone } })),
+        ...movers.map(() => fx.api.app.inject({ method: 'POST', url: `${fx.tenant.base}/contacts`, headers: fx.tenant.headers, payload: [contactInput({ cellPhone })] })),
       ]);
       const statuses = responses.map((r) => r.statusCode);
       assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`);

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildTestApp, contactInput, createTenant, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
+import { describe, it } from 'node:test';
+import { contactInput, useApiFixture } from '../helpers/app.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 for (const dialect of DIALECTS) {
   describe(`POST /contacts on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
+    const fx = useApiFixture(dialect);
 
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
-
-    const post = (body: unknown, headers: Record<string, string> = tenant.headers) =>
-      api.app.inject({ method: 'POST', url: `${tenant.base}/contacts`, headers, payload: body as object });
+    const post = (body: unknown, headers: Record<string, string> = fx.tenant.headers) =>
+      fx.api.app.inject({ method: 'POST', url: `${fx.tenant.base}/contacts`, headers, payload: body as object });
 
     it('creates the seed sample contact and answers with every field of the sample response', async () => {
       const input = contactInput();
@@ -34,11 +22,11 @@ for (const dialect of DIALECTS) {
       assert.equal(contact.status, 'ACTIVE');
       assert.equal(contact.fullName, 'John Doe');
       assert.deepEqual(contact.cellPhone, { phoneNumber: `+91${input.cellPhone.phoneNumber}`, countryCode: '+91', extension: '+' });
-      assert.equal(contact.instanceBotId, tenant.streamId);
-      assert.equal(contact.accountId, tenant.accountId);
-      assert.equal(contact.orgId, tenant.orgId);
-      assert.equal(contact.createdBy, tenant.userId);
-      assert.equal(contact.createdByAId, tenant.appId);
+      assert.equal(contact.instanceBotId, fx.tenant.streamId);
+      assert.equal(contact.accountId, fx.tenant.accountId);
+      assert.equal(contact.orgId, fx.tenant.orgId);
+      assert.equal(contact.createdBy, fx.tenant.userId);
+      assert.equal(contact.createdByAId, fx.tenant.appId);
       assert.match(contact.id, /^[0-9a-f]{24}$/);
       assert.match(contact.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     });

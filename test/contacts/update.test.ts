@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildTestApp, contactInput, createTenant, uniquePhone, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
+import { describe, it } from 'node:test';
+import { contactInput, uniquePhone, useApiFixture } from '../helpers/app.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 interface ErrorEntry {
   msg: string;
@@ -12,28 +12,16 @@ interface ErrorEntry {
 
 for (const dialect of DIALECTS) {
   describe(`PUT /contacts/{id} on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
-
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
+    const fx = useApiFixture(dialect);
 
     const create = async (overrides: Record<string, unknown> = {}) => {
-      const res = await api.app.inject({ method: 'POST', url: `${tenant.base}/contacts`, headers: tenant.headers, payload: [contactInput(overrides)] });
+      const res = await fx.api.app.inject({ method: 'POST', url: `${fx.tenant.base}/contacts`, headers: fx.tenant.headers, payload: [contactInput(overrides)] });
       assert.equal(res.statusCode, 200, res.body);
       return res.json()[0];
     };
     const put = (id: string, body: unknown) =>
-      api.app.inject({ method: 'PUT', url: `${tenant.base}/contacts/${id}`, headers: tenant.headers, payload: body as object });
-    const stored = (id: string) => store.store.db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      fx.api.app.inject({ method: 'PUT', url: `${fx.tenant.base}/contacts/${id}`, headers: fx.tenant.headers, payload: body as object });
+    const stored = (id: string) => fx.store.store.db.selectFrom('contacts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
     it('updates with the seed 004 body and records who updated it and when', async () => {
       const created = await create();
@@ -54,8 +42,8 @@ for (const dialect of DIALECTS) {
       assert.equal(updated.fullName, 'john doe');
       assert.equal(updated.salutation, 'mr');
       assert.deepEqual(updated.cellPhone, { phoneNumber: `+91${number}`, countryCode: '+91', extension: '+' });
-      assert.equal(updated.updatedBy, tenant.userId);
-      assert.equal(updated.updatedByAId, tenant.appId);
+      assert.equal(updated.updatedBy, fx.tenant.userId);
+      assert.equal(updated.updatedByAId, fx.tenant.appId);
       assert.equal(updated.createdAt, created.createdAt);
       assert.ok(Date.parse(updated.updatedAt) > Date.parse(updated.createdAt), `${updated.updatedAt} is not after ${updated.createdAt}`);
       assert.equal(updated.status, 'ACTIVE');
@@ -149,10 +137,10 @@ for (const dialect of DIALECTS) {
     it('refuses a body that is not an object', async () => {
       const created = await create();
       for (const body of [[{ firstName: 'X' }], 'John', 42]) {
-        const res = await api.app.inject({
+        const res = await fx.api.app.inject({
           method: 'PUT',
-          url: `${tenant.base}/contacts/${created.id}`,
-          headers: { ...tenant.headers, 'content-type': 'application/json' },
+          url: `${fx.tenant.base}/contacts/${created.id}`,
+          headers: { ...fx.tenant.headers, 'content-type': 'application/json' },
           payload: JSON.stringify(body),
         });
         assert.equal(res.statusCode, 400, `${JSON.stringify(body)}: ${res.body}`);
@@ -162,7 +150,7 @@ for (const dialect of DIALECTS) {
 
     it('refuses a request without a body', async () => {
       const created = await create();
-      const res = await api.app.inject({ method: 'PUT', url: `${tenant.base}/contacts/${created.id}`, headers: tenant.headers });
+      const res = await fx.api.app.inject({ method: 'PUT', url: `${fx.tenant.base}/contacts/${created.id}`, headers: fx.tenant.headers });
       assert.equal(res.statusCode, 400, res.body);
       assert.ok(Array.isArray(res.json().errors));
     });
@@ -195,11 +183,11 @@ for (const dialect of DIALECTS) {
       assert.equal('carrier' in updated.cellPhone, false);
       assert.equal(updated.id, created.id);
       assert.equal(updated.status, 'ACTIVE');
-      assert.equal(updated.createdBy, tenant.userId);
-      assert.equal(updated.accountId, tenant.accountId);
+      assert.equal(updated.createdBy, fx.tenant.userId);
+      assert.equal(updated.accountId, fx.tenant.accountId);
       const row = await stored(created.id);
       assert.equal(row.status, 'ACTIVE');
-      assert.equal(row.account_id, tenant.accountId);
+      assert.equal(row.account_id, fx.tenant.accountId);
     });
   });
 }

@@ -1,10 +1,12 @@
+import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createMemoryRateLimiter } from '../../src/auth/rate-limiter.js';
 import { createMemoryReplayCache } from '../../src/auth/replay-cache.js';
 import { signAppToken } from '../../src/auth/token.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import type { Store } from '../../src/db/database.js';
+import type { Dialect, Store } from '../../src/db/database.js';
+import { createTestStore, type TestStore } from './stores.js';
 import { createTenancyService, type NewAppOptions } from '../../src/tenancy/tenancy.service.js';
 
 export interface TestApp {
@@ -81,4 +83,28 @@ export function contactInput(overrides: Record<string, unknown> = {}) {
     cellPhone: { phoneNumber: uniquePhone(), countryCode: '+91', extension: '+' },
     ...overrides,
   };
+}
+
+export interface ApiFixture {
+  store: TestStore;
+  api: TestApp;
+  tenant: Tenant;
+}
+
+/**
+ * Inside a `describe`: a fresh store of the dialect, the app over it and one tenant, made before the suite's
+ * tests and removed after them. Read the fields inside tests and hooks, once `before` has run.
+ */
+export function useApiFixture(dialect: Dialect, env: Record<string, string> = {}): ApiFixture {
+  const fixture = {} as ApiFixture;
+  before(async () => {
+    fixture.store = await createTestStore(dialect);
+    fixture.api = await buildTestApp(fixture.store.store, env);
+    fixture.tenant = await createTenant(fixture.store.store);
+  });
+  after(async () => {
+    await fixture.api?.close();
+    await fixture.store?.destroy();
+  });
+  return fixture;
 }
