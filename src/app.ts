@@ -9,6 +9,10 @@ import type { Store } from './db/database.js';
 import { authenticateHook } from './http/authenticate.js';
 import { answerFrameworkError, errorBodySchema, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
+import { idempotencyHooks } from './idempotency/idempotency.hooks.js';
+import { createIdempotencyService } from './idempotency/idempotency.service.js';
+import { createIdempotentUpload } from './idempotency/idempotent-upload.js';
+import { registerOpenApi } from './http/openapi.js';
 import { importRoutes } from './imports/import.routes.js';
 import { createImportService } from './imports/import.service.js';
 import { ServiceUnavailableError } from './shared/errors.js';
@@ -64,13 +68,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const contacts = createContactService({ db: store.db, maxContactsPerRequest: config.maxContactsPerRequest });
   const imports = createImportService({ store, limits: { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows } });
+  // A running key unrenewed for longer than any request may last (plus a margin) belongs to a process that died.
+  const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
+  const idempotent = idempotencyHooks(idempotency);
 
+  // Before every route: the document is built from the routes registered after it.
+  await registerOpenApi(app, { apiPrefix: API_PREFIX });
   await app.register(healthRoutes({ store }));
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticateHook(authenticator));
+      api.addHook('preHandler', idempotent.preHandler);
+      api.addHook('onSend', idempotent.onSend);
       await api.register(contactRoutes({ contacts }));
-      await api.register(importRoutes({ imports, maxBytes: config.importMaxBytes }));
+      const runOnce = createIdempotentUpload({ idempotency, maxBytes: config.importMaxBytes });
+      await api.register(importRoutes({ imports, maxBytes: config.importMaxBytes, runOnce }));
     },
     { prefix: API_PREFIX },
   );

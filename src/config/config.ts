@@ -26,6 +26,8 @@ export interface Config {
   readonly importMaxRows: number;
   readonly requestTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  /** How long an Idempotency-Key and its answer are kept after the key's first use; at least a day, as promised to callers. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -56,6 +58,7 @@ export function loadConfig(env: Env = process.env): Config {
     importMaxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
   };
   return Object.freeze(config);
 }

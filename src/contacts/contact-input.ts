@@ -108,6 +108,9 @@ function checkText(value: unknown, field: string, max: number, required: boolean
   if (typeof value !== 'string') return { msg: `${field} must be a string`, code: 'INVALID_FIELD', field };
   const trimmed = value.trim();
   if (required && trimmed === '') return { msg: `${field} must not be empty`, code: 'FIELD_REQUIRED', field };
+  // PostgreSQL refuses NUL in text; SQLite would keep it. Refused on both, so both stores answer alike (the CSV
+  // import already refuses a file with NUL in it as not text).
+  if (trimmed.includes('\u0000')) return { msg: `${field} must not contain a NUL character`, code: 'INVALID_FIELD', field };
   if (trimmed.length > max) return { msg: `${field} is longer than ${max} characters`, code: 'FIELD_TOO_LONG', field };
   return trimmed;
 }

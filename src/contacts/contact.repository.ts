@@ -1,10 +1,16 @@
-import type { Kysely, Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type { ContactRow, ContactTable, Database, NewContactRow } from '../db/schema.js';
 
 /** The stream a request works in; every contact query is confined to it. */
 export interface Tenant {
   accountId: string;
   streamId: string;
+}
+
+/** Who changes a contact, written to `updatedBy` / `updatedByAId`. */
+export interface Actor {
+  userId: string;
+  appId: string;
 }
 
 export interface PhoneHolder {
@@ -71,7 +77,46 @@ export function createContactRepository(db: Kysely<Database>) {
         .returningAll()
         .executeTakeFirst();
     },
+
+    /** Marks the ACTIVE ones among these contacts INACTIVE, which frees their numbers; returns the rows it changed. */
+    async deactivate(tenant: Tenant, ids: string[], actor: Actor, now: number): Promise<ContactRow[]> {
+      const changed: ContactRow[] = [];
+      for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
+        const rows = await db
+          .updateTable('contacts')
+          .set({ status: 'INACTIVE', updated_by: actor.userId, updated_by_aid: actor.appId, updated_at: forwardFrom(now) })
+          .where('stream_id', '=', tenant.streamId)
+          .where('account_id', '=', tenant.accountId)
+          .where('id', 'in', ids.slice(i, i + LOOKUP_BATCH))
+          .where('status', '=', 'ACTIVE')
+          .returningAll()
+          .execute();
+        changed.push(...rows);
+      }
+      return changed;
+    },
+
+    /**
+     * Makes an INACTIVE contact ACTIVE again; undefined when it is not INACTIVE (or not there). The unique index
+     * refuses it while another ACTIVE contact holds the number.
+     */
+    async activate(tenant: Tenant, id: string, actor: Actor, now: number): Promise<ContactRow | undefined> {
+      return db
+        .updateTable('contacts')
+        .set({ status: 'ACTIVE', updated_by: actor.userId, updated_by_aid: actor.appId, updated_at: forwardFrom(now) })
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .where('status', '=', 'INACTIVE')
+        .returningAll()
+        .executeTakeFirst();
+    },
   };
+}
+
+/** `now`, or just after the stored `updated_at` when the clock has not passed it, so updatedAt always moves forward. */
+function forwardFrom(now: number) {
+  return sql<number>`case when updated_at >= ${now} then updated_at + 1 else ${now} end`;
 }
 
 export type ContactRepository = ReturnType<typeof createContactRepository>;

@@ -76,3 +76,90 @@ export const errorResponses = {
   429: { $ref: 'ErrorBody#' },
   503: { $ref: 'ErrorBody#' },
 } as const;
+
+/** Filters and sort shared by GET /contacts and GET /contacts/export. */
+const findingProperties = {
+  q: { type: 'string', maxLength: 256, description: 'Name prefix: first, last or full name; letter case and accents ignored' },
+  phoneNumber: { type: 'string', maxLength: 64, description: 'Normalised like input; without countryCode, read as international (+919876543210 or 919876543210)' },
+  countryCode: { type: 'string', maxLength: 8, description: 'Country calling code for a national phoneNumber, e.g. +91' },
+  status: { type: 'string', enum: ['ACTIVE', 'INACTIVE', 'all'], default: 'ACTIVE' },
+  sort: { type: 'string', enum: ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName'], default: 'createdAt', description: '`-` for descending; ties broken by id' },
+} as const;
+
+export const findingQuerySchema = { type: 'object', properties: findingProperties } as const;
+
+export const listQuerySchema = {
+  type: 'object',
+  properties: {
+    ...findingProperties,
+    // Bounded so that it stays a whole number the stores take as LIMIT/OFFSET (1e300 is an "integer" to JSON Schema).
+    skip: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Contacts to pass over; not with after' },
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    after: { type: 'string', maxLength: 1024, description: 'nextCursor of the previous page' },
+  },
+} as const;
+
+export const contactPageSchema = {
+  type: 'object',
+  properties: {
+    results: { type: 'array', items: { $ref: 'Contact#' } },
+    skip: { type: 'integer' },
+    limit: { type: 'integer' },
+    hasMore: { type: 'boolean' },
+    totalPages: { type: 'integer' },
+    totalResults: { type: 'integer' },
+    nextCursor: { type: 'string' },
+  },
+} as const;
+
+const errorDetail = {
+  type: 'object',
+  properties: {
+    msg: { type: 'string' },
+    code: { type: 'string' },
+    field: { type: 'string' },
+    index: { type: 'integer' },
+    row: { type: 'integer' },
+    id: { type: 'string' },
+  },
+} as const;
+
+function bulkReportSchema(successfulRecord: object) {
+  return {
+    type: 'object',
+    properties: {
+      totalRequested: { type: 'integer' },
+      successful: { type: 'integer' },
+      failed: { type: 'integer' },
+      successfulRecords: { type: 'array', items: successfulRecord },
+      failedRecords: {
+        type: 'array',
+        items: { type: 'object', properties: { id: { type: 'string' }, index: { type: 'integer' }, errors: { type: 'array', items: errorDetail } } },
+      },
+    },
+  } as const;
+}
+
+export const bulkDeleteBodySchema = {
+  type: 'object',
+  properties: { ids: { type: 'array', items: { type: 'string' } } },
+  required: ['ids'],
+} as const;
+
+export const bulkDeleteReportSchema = bulkReportSchema({ type: 'object', properties: { id: { type: 'string' } } });
+
+export const bulkUpdateItemSchema = {
+  type: 'object',
+  description: 'A contact to update, named by id; fields present replace and fields absent are kept.',
+  properties: { id: { type: 'string' }, ...contactInputSchema.properties },
+} as const;
+
+const { $id: _contactId, ...contactShape } = contactSchema;
+
+export const bulkUpdateReportSchema = bulkReportSchema({
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    contact: { ...contactShape, properties: { _id: { type: 'string' }, ...contactShape.properties } },
+  },
+});

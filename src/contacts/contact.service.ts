@@ -4,9 +4,15 @@ import { isUniqueViolation } from '../db/errors.js';
 import type { ContactRow, Database, NewContactRow } from '../db/schema.js';
 import { ConflictError, contactNotFound, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId, OBJECT_ID } from '../shared/ids.js';
+import { createContactBulk } from './contact-bulk.service.js';
+import { concurrentChange, phoneTaken, phoneTakenDetail, RACE_ATTEMPTS } from './contact-errors.js';
+import { createContactExport } from './contact-export.js';
 import { checkContactChanges, checkNewContact, type ContactFields, type ContactInput } from './contact-input.js';
+import { createContactLifecycle } from './contact-lifecycle.service.js';
+import { createContactListing } from './contact-listing.service.js';
 import { toContact, type Contact } from './contact.mapper.js';
 import { createContactRepository, type ContactRepository } from './contact.repository.js';
+import { nameKeys } from './name-key.js';
 
 export interface ContactServiceDeps {
   db: Kysely<Database>;
@@ -14,7 +20,10 @@ export interface ContactServiceDeps {
   now?: () => number;
 }
 
-/** Contact writes and reads, callable from HTTP, the CLI or a job alike. */
+/**
+ * Contact writes and reads, callable from HTTP, the CLI or a job alike. Creating and updating live here; finding,
+ * exporting, delete/restore and the bulk routes in their own files, gathered into one service below.
+ */
 export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -106,6 +115,8 @@ export function createContactService(deps: ContactServiceDeps) {
           ...(changes.phoneNumber !== undefined && { phone_number: changes.phoneNumber }),
           ...(changes.countryCode !== undefined && { country_code: changes.countryCode }),
           ...(changes.extension !== undefined && { extension: changes.extension }),
+          ...((changes.firstName !== undefined || changes.lastName !== undefined) &&
+            nameKeys(changes.firstName ?? current.first_name, changes.lastName ?? current.last_name)),
           updated_by: ctx.userId,
           updated_by_aid: ctx.appId,
           // Forward even within the creating millisecond or when the clock steps back, so updatedAt always
@@ -120,17 +131,17 @@ export function createContactService(deps: ContactServiceDeps) {
     });
   }
 
-  return { createContacts, updateContact };
+  return {
+    createContacts,
+    updateContact,
+    ...createContactListing({ db }),
+    ...createContactExport({ db }),
+    ...createContactLifecycle({ db, now }),
+    ...createContactBulk({ db, maxContactsPerRequest: deps.maxContactsPerRequest, now, updateContact }),
+  };
 }
 
 export type ContactService = ReturnType<typeof createContactService>;
-
-/** How often a write is tried when the index refused a number that no contact holds once we look. */
-const RACE_ATTEMPTS = 3;
-
-function concurrentChange(): ConflictError {
-  return new ConflictError({ msg: 'Phone numbers kept changing hands while this request ran; send it again', code: 'CONCURRENT_CHANGE' });
-}
 
 /** The unique index refused a new number inside a transaction; the holder is looked up once it is over. */
 class LostPhoneRace extends Error {
@@ -157,14 +168,6 @@ function failure(errors: ErrorDetail[]): Error {
   return errors.every((e) => e.code === 'PHONE_TAKEN') ? new ConflictError(errors) : new ValidationError(errors);
 }
 
-export function phoneTakenDetail(phoneNumber: string, holderId: string): ErrorDetail {
-  return { msg: `phoneNumber ${phoneNumber} already belongs to contact ${holderId}`, code: 'PHONE_TAKEN', field: 'cellPhone.phoneNumber', id: holderId };
-}
-
-function phoneTaken(phoneNumber: string, holderId: string): ConflictError {
-  return new ConflictError(phoneTakenDetail(phoneNumber, holderId));
-}
-
 function newRow(ctx: RequestContext, fields: ContactFields, t: number): NewContactRow {
   return {
     id: newObjectId(t),
@@ -185,5 +188,6 @@ function newRow(ctx: RequestContext, fields: ContactFields, t: number): NewConta
     import_id: null,
     created_at: t,
     updated_at: t,
+    ...nameKeys(fields.firstName, fields.lastName),
   };
 }

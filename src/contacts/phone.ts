@@ -102,3 +102,32 @@ export function normalisePhone(rawNumber: string, rawCountryCode: string): Phone
 function fail(field: PhoneField, code: string, msg: string): PhoneResult {
   return { ok: false, field, code, msg };
 }
+
+/**
+ * A number to look up a contact by. With a country code it is read exactly as input is. Without one it must be
+ * international: `+…`, or digits that start with a country calling code — a `+` typed into a URL's query string
+ * arrives as a space (or is dropped by the caller), and `919876543210` is how many telephony systems present a
+ * caller id.
+ */
+export function normaliseLookupNumber(rawNumber: string, rawCountryCode: string | undefined): PhoneResult {
+  if (rawCountryCode !== undefined && rawCountryCode.trim() !== '') return normalisePhone(rawNumber, rawCountryCode);
+  const compact = rawNumber.replace(SEPARATORS, '');
+  const digits = compact.startsWith('+') ? compact.slice(1) : compact;
+  if (!/^\d+$/.test(digits)) {
+    return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" may hold only digits (and spaces, dashes, dots or parentheses between them)`);
+  }
+  let cc: string | undefined;
+  try {
+    cc = parsePhoneNumberWithError(`+${digits}`).countryCallingCode;
+  } catch {
+    cc = undefined;
+  }
+  const result = cc ? normalisePhone(`+${digits}`, cc) : undefined;
+  if (result?.ok) return result;
+  const why = result ? `${result.msg}; ` : '';
+  return fail(
+    'cellPhone.phoneNumber',
+    result?.code ?? 'INVALID_PHONE_NUMBER',
+    `${why}without countryCode, phoneNumber "${rawNumber}" is read as an international number (country calling code first); send countryCode to give national digits`,
+  );
+}

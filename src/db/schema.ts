@@ -78,6 +78,10 @@ export interface ContactTable {
   import_id: string | null;
   created_at: Millis;
   updated_at: Millis;
+  /** Folded last name (contacts/name-key.ts): prefix search and `sort=lastName`. */
+  last_name_key: string;
+  /** Folded "first last": prefix search on the first and on the full name. */
+  full_name_key: string;
 }
 
 export interface ImportTable {
@@ -115,6 +119,35 @@ export interface ImportRowTable {
   errors: string | null;
   /** For a number repeated in the file: the line that keeps it. */
   first_line: number | null;
+  /** The contact's name keys, folded before staging so that the set-based apply copies them. */
+  last_name_key: string;
+  full_name_key: string;
+}
+
+/** An Idempotency-Key of an account: claimed by the request that runs under it, then holding its answer. */
+export interface IdempotencyKeyTable {
+  account_id: string;
+  idempotency_key: string;
+  /** Random token of the request holding the key; a takeover replaces it, so a dead holder cannot finish. */
+  claim_token: string;
+  status: 'running' | 'done';
+  /** sha256 of the request; null while an upload is still being read. */
+  fingerprint: string | null;
+  response_status: number | null;
+  response_type: string | null;
+  /** First use of the key; it is kept IDEMPOTENCY_TTL_SECONDS from then. */
+  created_at: Millis;
+  /** Last sign of life of a running holder. */
+  locked_at: Millis;
+}
+
+/** The stored answer of a key, in pieces, so that a streamed answer is written and replayed a piece at a time. */
+export interface IdempotencyChunkTable {
+  account_id: string;
+  idempotency_key: string;
+  claim_token: string;
+  seq: number;
+  data: Buffer;
 }
 
 export interface Database {
@@ -128,6 +161,8 @@ export interface Database {
   contacts: ContactTable;
   imports: ImportTable;
   import_rows: ImportRowTable;
+  idempotency_keys: IdempotencyKeyTable;
+  idempotency_chunks: IdempotencyChunkTable;
 }
 
 export type ContactRow = Selectable<ContactTable>;
@@ -135,3 +170,4 @@ export type NewContactRow = Insertable<ContactTable>;
 export type AppRow = Selectable<AppTable>;
 export type ImportRow = Selectable<ImportRowTable>;
 export type NewImportRow = Insertable<ImportRowTable>;
+export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;

@@ -1,5 +1,6 @@
 import { ValidationError, type ErrorDetail } from '../shared/errors.js';
 import type { ContactInput } from '../contacts/contact-input.js';
+import { restoreCell } from '../contacts/spreadsheet-cell.js';
 
 /** The import's columns, as the seeds name them. */
 export const CSV_COLUMNS = [
@@ -43,16 +44,23 @@ export function mapHeader(header: string[]): ColumnMap {
   return map as ColumnMap;
 }
 
-/** A data row in the JSON input's shape, so it is checked exactly as a JSON contact is. */
+/**
+ * A data row in the JSON input's shape, so it is checked exactly as a JSON contact is. A cell that the export
+ * protected from spreadsheets (`'=…`, `'+91…`) loses that apostrophe here, so an export imports back unchanged.
+ */
 export function rowToInput(fields: string[], columns: ColumnMap): ContactInput {
+  const cell = (column: CsvColumn): string | undefined => {
+    const value = fields[columns[column]];
+    return value === undefined ? undefined : restoreCell(value);
+  };
   return {
-    firstName: fields[columns.firstName],
-    lastName: fields[columns.lastName],
-    salutation: fields[columns.salutation],
+    firstName: cell('firstName'),
+    lastName: cell('lastName'),
+    salutation: cell('salutation'),
     cellPhone: {
-      phoneNumber: fields[columns.cellPhoneNumber],
-      countryCode: fields[columns.cellPhoneCountryCode],
-      extension: fields[columns.cellPhoneExtension],
+      phoneNumber: cell('cellPhoneNumber'),
+      countryCode: cell('cellPhoneCountryCode'),
+      extension: cell('cellPhoneExtension'),
     },
   };
 }

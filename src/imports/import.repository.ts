@@ -24,12 +24,12 @@ export interface OutcomeCounts {
   failed: number;
 }
 
-// 14 columns a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
+// 16 columns a row: 1,000 rows stay under SQLite's 32,766 bound parameters.
 const STAGE_BATCH = 1000;
 
 const STAGED_COLUMNS = [
   'import_id', 'line', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension',
-  'candidate_id', 'outcome', 'contact_id', 'error_code', 'errors', 'first_line',
+  'candidate_id', 'outcome', 'contact_id', 'error_code', 'errors', 'first_line', 'last_name_key', 'full_name_key',
 ] as const satisfies readonly (keyof NewImportRow)[];
 
 /**
@@ -156,6 +156,8 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
           last_name: eb.ref('s.last_name'),
           salutation: eb.ref('s.salutation'),
           extension: eb.ref('s.extension'),
+          last_name_key: eb.ref('s.last_name_key'),
+          full_name_key: eb.ref('s.full_name_key'),
           updated_by: actor.userId,
           updated_by_aid: actor.appId,
           updated_at: now,
@@ -181,6 +183,7 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
         .columns([
           'id', 'stream_id', 'account_id', 'org_id', 'status', 'first_name', 'last_name', 'salutation', 'phone_number',
           'country_code', 'extension', 'created_by', 'created_by_aid', 'import_id', 'created_at', 'updated_at',
+          'last_name_key', 'full_name_key',
         ])
         .expression((eb) =>
           eb
@@ -202,6 +205,8 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
               'import_id',
               s.val(now).as('created_at'),
               s.val(now).as('updated_at'),
+              'last_name_key',
+              'full_name_key',
             ])
             .where('import_id', '=', importId)
             .where('outcome', 'is', null)

@@ -3,6 +3,7 @@ import type { RequestContext } from '../auth/authenticator.js';
 import { checkNewContact } from '../contacts/contact-input.js';
 import { toContact, type Contact } from '../contacts/contact.mapper.js';
 import { createContactRepository } from '../contacts/contact.repository.js';
+import { nameKeys } from '../contacts/name-key.js';
 import type { Store } from '../db/database.js';
 import { isTransactionConflict } from '../db/errors.js';
 import type { NewImportRow } from '../db/schema.js';
@@ -245,6 +246,7 @@ function stagingRow(importId: string, line: number, fields: string[], columns: C
       ...base,
       first_name: v.firstName, last_name: v.lastName, salutation: v.salutation,
       phone_number: v.phoneNumber, country_code: v.countryCode, extension: v.extension,
+      ...nameKeys(v.firstName, v.lastName),
       outcome: null, error_code: null, errors: null,
     };
   }
@@ -254,6 +256,7 @@ function stagingRow(importId: string, line: number, fields: string[], columns: C
   return {
     ...base,
     first_name: '', last_name: '', salutation: '', phone_number: null, country_code: '', extension: '',
+    last_name_key: '', full_name_key: '',
     outcome: 'failed', error_code: errors[0]!.code, errors: JSON.stringify(errors),
   };
 }

@@ -29,6 +29,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'unprocessable'
   | 'too_large'
   | 'unsupported_media'
   | 'rate_limited'
@@ -48,6 +49,10 @@ export class NotFoundError extends DomainError {
 }
 export class ConflictError extends DomainError {
   readonly kind = 'conflict';
+}
+/** Well-formed, but cannot be done as asked (an Idempotency-Key reused for a different request). */
+export class UnprocessableError extends DomainError {
+  readonly kind = 'unprocessable';
 }
 export class TooLargeError extends DomainError {
   readonly kind = 'too_large';

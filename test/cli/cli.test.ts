@@ -213,7 +213,7 @@ for (const dialect of DIALECTS) {
       try {
         const first = await runCli(['migrate'], fresh.url);
         assert.equal(first.code, 0, first.stderr);
-        assert.equal(first.stdout, 'applied: 0001_initial\n');
+        assert.match(first.stdout, /^applied: 0001_initial(, \d{4}_\w+)*\n$/);
         const second = await runCli(['migrate'], fresh.url);
         assert.equal(second.code, 0, second.stderr);
         assert.equal(second.stdout, 'already up to date\n');

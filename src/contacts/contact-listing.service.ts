@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { RequestContext } from '../auth/authenticator.js';
+import type { Database } from '../db/schema.js';
+import { contactNotFound, ValidationError } from '../shared/errors.js';
+import { OBJECT_ID } from '../shared/ids.js';
+import { decodeCursor, DEFAULT_LIMIT, encodeCursor, parseFinding, type ListQuery } from './contact-query.js';
+import { createContactListingRepository, positionOf } from './contact-listing.repository.js';
+import { toContact, type Contact } from './contact.mapper.js';
+import { createContactRepository } from './contact.repository.js';
+
+/**
+ * A page of GET /contacts: the vendor's envelope, plus `nextCursor` while there are more. A page asked for by
+ * cursor leaves out `skip`, `totalPages` and `totalResults`: counting every match is the one cost that grows with
+ * the stream, and a walk by cursor has the totals from its first page.
+ */
+export interface ContactPage {
+  results: Contact[];
+  skip?: number;
+  limit: number;
+  hasMore: boolean;
+  totalPages?: number;
+  totalResults?: number;
+  nextCursor?: string;
+}
+
+export function createContactListing(deps: { db: Kysely<Database> }) {
+  const { db } = deps;
+
+  async function listContacts(ctx: RequestContext, query: ListQuery): Promise<ContactPage> {
+    const finding = parseFinding(query);
+    const { filter, sort } = finding;
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const repo = createContactListingRepository(db);
+    if (query.after !== undefined) {
+      if (query.skip) {
+        throw new ValidationError({ msg: 'skip cannot be combined with after: a cursor already says where the page starts', code: 'SKIP_WITH_CURSOR', field: 'skip' });
+      }
+      const after = decodeCursor(query.after, finding);
+      const rows = await repo.page(ctx, { filter, sort, after, skip: 0, limit });
+      const page = rows.slice(0, limit);
+      const hasMore = rows.length > limit;
+      return {
+        results: page.map(toContact),
+        limit,
+        hasMore,
+        ...(hasMore && { nextCursor: encodeCursor(finding, positionOf(page[page.length - 1]!, sort)) }),
+      };
+    }
+    const skip = query.skip ?? 0;
+    const [rows, total] = await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
+    const page = rows.slice(0, limit);
+    const hasMore = rows.length > limit;
+    return {
+      results: page.map(toContact),
+      skip,
+      limit,
+      hasMore,
+      totalPages: Math.ceil(total / limit),
+      totalResults: total,
+      ...(hasMore && { nextCursor: encodeCursor(finding, positionOf(page[page.length - 1]!, sort)) }),
+    };
+  }
+
+  /** One contact of the stream, ACTIVE or INACTIVE. */
+  async function getContact(ctx: RequestContext, id: string): Promise<Contact> {
+    if (!OBJECT_ID.test(id)) throw contactNotFound(id);
+    const row = await createContactRepository(db).findById(ctx, id);
+    if (!row) throw contactNotFound(id);
+    return toContact(row);
+  }
+
+  return { listContacts, getContact };
+}

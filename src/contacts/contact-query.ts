@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { ValidationError, type ErrorDetail } from '../shared/errors.js';
+import { OBJECT_ID } from '../shared/ids.js';
+import { foldName, prefixRange, type KeyRange } from './name-key.js';
+import { normaliseLookupNumber } from './phone.js';
+
+/** The query parameters shared by GET /contacts and GET /contacts/export, as the route schema let them through. */
+export interface FindingQuery {
+  q?: string;
+  phoneNumber?: string;
+  countryCode?: string;
+  status?: StatusFilter;
+  sort?: SortParam;
+}
+
+export interface ListQuery extends FindingQuery {
+  skip?: number;
+  limit?: number;
+  after?: string;
+}
+
+export type StatusFilter = 'ACTIVE' | 'INACTIVE' | 'all';
+export const SORT_PARAMS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName'] as const;
+export type SortParam = (typeof SORT_PARAMS)[number];
+export type SortField = 'createdAt' | 'updatedAt' | 'lastName';
+
+export interface ContactSort {
+  field: SortField;
+  descending: boolean;
+}
+
+/** Which contacts a list or an export covers. */
+export interface ContactFilter {
+  status: StatusFilter;
+  /** E.164, normalised as input is. */
+  phoneNumber?: string;
+  /** Folded name prefix, as a key range (name-key.ts). */
+  name?: KeyRange;
+}
+
+/** Where a page starts: after the contact with this sort key and id (keyset). */
+export interface Position {
+  key: number | string;
+  id: string;
+}
+
+export interface Finding {
+  filter: ContactFilter;
+  sort: ContactSort;
+  /** Ties a cursor to the sort and filters it was made for. */
+  fingerprint: string;
+}
+
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
+
+/** Reads the filters and the sort; a phone number that could not be normalised is a 400 naming the parameter. */
+export function parseFinding(query: FindingQuery): Finding {
+  const errors: ErrorDetail[] = [];
+  const filter: ContactFilter = { status: query.status ?? 'ACTIVE' };
+  if (query.phoneNumber !== undefined && query.phoneNumber.trim() !== '') {
+    const phone = normaliseLookupNumber(query.phoneNumber, query.countryCode);
+    if (phone.ok) filter.phoneNumber = phone.value.phoneNumber;
+    else errors.push({ msg: phone.msg, code: phone.code, field: phone.field === 'cellPhone.countryCode' ? 'countryCode' : 'phoneNumber' });
+  } else if (query.countryCode !== undefined && query.countryCode.trim() !== '') {
+    errors.push({ msg: 'countryCode qualifies phoneNumber; send phoneNumber with it', code: 'PHONE_NUMBER_REQUIRED', field: 'phoneNumber' });
+  }
+  // A q that folds to nothing (blank, or marks only) filters nothing.
+  const prefix = query.q === undefined ? '' : foldName(query.q);
+  if (prefix !== '') filter.name = prefixRange(prefix);
+  if (errors.length > 0) throw new ValidationError(errors);
+
+  const sortParam = query.sort ?? 'createdAt';
+  const sort: ContactSort = { field: sortParam.replace(/^-/, '') as SortField, descending: sortParam.startsWith('-') };
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([sortParam, filter.status, filter.phoneNumber ?? null, prefix]))
+    .digest('base64url')
+    .slice(0, 12);
+  return { filter, sort, fingerprint };
+}
+
+interface CursorBody {
+  /** Fingerprint of the sort and filters. */
+  f: string;
+  k: number | string;
+  i: string;
+}
+
+/** An opaque cursor: base64url of a small JSON object, not meant to be read or made by callers. */
+export function encodeCursor(finding: Finding, position: Position): string {
+  const body: CursorBody = { f: finding.fingerprint, k: position.key, i: position.id };
+  return Buffer.from(JSON.stringify(body)).toString('base64url');
+}
+
+/** The position a cursor holds; 400 when it is not one of ours or was made for other filters or another sort. */
+export function decodeCursor(raw: string, finding: Finding): Position {
+  let body: Partial<CursorBody> | undefined;
+  try {
+    body = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<CursorBody>;
+  } catch {
+    body = undefined;
+  }
+  const keyType = finding.sort.field === 'lastName' ? 'string' : 'number';
+  const wellFormed =
+    body !== null && typeof body === 'object' &&
+    typeof body.f === 'string' && typeof body.i === 'string' && OBJECT_ID.test(body.i) &&
+    typeof body.k === keyType && (keyType === 'string' || Number.isSafeInteger(body.k));
+  if (!wellFormed) throw new ValidationError({ msg: 'after is not a cursor this service returned', code: 'INVALID_CURSOR', field: 'after' });
+  if (body!.f !== finding.fingerprint) {
+    throw new ValidationError({ msg: 'after was returned for another sort or other filters; send the same q, phoneNumber, countryCode, status and sort with it', code: 'CURSOR_MISMATCH', field: 'after' });
+  }
+  return { key: body!.k!, id: body!.i! };
+}

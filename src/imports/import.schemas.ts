@@ -1,0 +1,90 @@
+import { errorResponses } from '../contacts/contact.schemas.js';
+
+/** The report of an import (207, and 200/400/409 when asked for or when no row succeeded). */
+export const importReportSchema = {
+  $id: 'ImportReport',
+  type: 'object',
+  description: 'Every data row is counted once, in `successful` or in `failed`; rows are named by their line in the file (header = line 1).',
+  properties: {
+    totalRequested: { type: 'integer', description: 'Data rows in the file' },
+    successful: { type: 'integer' },
+    failed: { type: 'integer' },
+    created: { type: 'integer' },
+    updated: { type: 'integer', description: 'Contacts updated because of `onDuplicate=update`' },
+    dryRun: { type: 'boolean' },
+    successfulRecords: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          row: { type: 'integer' },
+          action: { type: 'string', enum: ['created', 'updated'] },
+          id: { type: 'string', description: 'The contact; absent in a dry run for a row that would create one' },
+        },
+        required: ['row', 'action'],
+      },
+    },
+    failedRecords: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { row: { type: 'integer' }, errors: { $ref: 'ErrorBody#/properties/errors' } },
+        required: ['row', 'errors'],
+      },
+    },
+  },
+  required: ['totalRequested', 'successful', 'failed', 'successfulRecords', 'failedRecords'],
+} as const;
+
+const CSV_SAMPLE =
+  'firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension\nJohn,Doe,Mr,9876543210,+91,+\n';
+
+/**
+ * The upload and the answers of the import as the OpenAPI document shows them. The route reads the raw request
+ * and streams its answer, so Fastify validates and serializes neither; these schemas only document them.
+ */
+export const importDocumentation = {
+  body: {
+    content: {
+      'multipart/form-data': {
+        schema: {
+          type: 'object',
+          properties: {
+            result_file: {
+              type: 'string',
+              format: 'binary',
+              contentMediaType: 'text/csv',
+              description:
+                'The CSV file (UTF-8, BOM optional, CRLF or LF). Any single file field is accepted; the seeds\' ' +
+                '`content-type: application/json;charset=UTF-8` sent with curl `--form` works too.',
+            },
+          },
+          required: ['result_file'],
+        },
+      },
+      'text/csv': {
+        schema: { type: 'string', description: 'The CSV file as the whole body', examples: [CSV_SAMPLE] },
+      },
+    },
+  },
+  response: {
+    ...errorResponses,
+    200: {
+      description:
+        'Every row succeeded: the contacts created or updated, in file order (the seeds\' shape); the report ' +
+        'instead with `report=true` or `dryRun=true`',
+      anyOf: [{ type: 'array', items: { $ref: 'Contact#' } }, { $ref: 'ImportReport#' }],
+    },
+    207: { description: 'Some rows succeeded and some failed: the report', $ref: 'ImportReport#' },
+    400: {
+      description:
+        'No row succeeded and some failure is not a duplicate: the report. An upload refused as a whole (a missing ' +
+        'column, a bad option) answers the error shape',
+      anyOf: [{ $ref: 'ImportReport#' }, { $ref: 'ErrorBody#' }],
+    },
+    409: {
+      description: 'No row succeeded and every failure is a number already taken (in the store or earlier in the file): the report',
+      anyOf: [{ $ref: 'ImportReport#' }, { $ref: 'ErrorBody#' }],
+    },
+  },
+} as const;
