@@ -1,6 +1,7 @@
 /** JSON schemas of the contacts routes; responses act as allow-lists of what leaves the service. */
 
-const cellPhoneInput = {
+// The same three strings in and out; on the way out, `phoneNumber` is E.164.
+const cellPhone = {
   type: 'object',
   properties: {
     phoneNumber: { type: 'string' },
@@ -17,7 +18,7 @@ export const contactInputSchema = {
     firstName: { type: 'string' },
     lastName: { type: 'string' },
     salutation: { type: 'string' },
-    cellPhone: cellPhoneInput,
+    cellPhone,
   },
 } as const;
 
@@ -29,14 +30,7 @@ export const contactSchema = {
     firstName: { type: 'string' },
     lastName: { type: 'string' },
     salutation: { type: 'string' },
-    cellPhone: {
-      type: 'object',
-      properties: {
-        phoneNumber: { type: 'string' },
-        countryCode: { type: 'string' },
-        extension: { type: 'string' },
-      },
-    },
+    cellPhone,
     createdBy: { type: 'string' },
     createdByAId: { type: 'string' },
     orgId: { type: 'string' },
