@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
+import { before } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Dialect } from '../../src/db/database.js';
-import { buildTestApp, contactInput, createTenant, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, type TestStore } from '../helpers/stores.js';
+import { contactInput, createTenant, useApiFixture, type ApiFixture, type Tenant } from '../helpers/app.js';
 
 export interface ContactJson {
   id: string;
@@ -25,16 +24,10 @@ export interface ContactJson {
  * Registers its own before/after hooks in the calling describe block.
  */
 export function contactsFixture(dialect: Dialect, env: Record<string, string> = {}) {
-  const fx = {} as { store: TestStore; api: TestApp; tenant: Tenant; other: Tenant };
+  const fx = useApiFixture(dialect, env) as ApiFixture & { other: Tenant };
+  // Runs after the shared fixture's own `before`, which made the store.
   before(async () => {
-    fx.store = await createTestStore(dialect);
-    fx.api = await buildTestApp(fx.store.store, env);
-    fx.tenant = await createTenant(fx.store.store);
     fx.other = await createTenant(fx.store.store);
-  });
-  after(async () => {
-    await fx.api?.close();
-    await fx.store?.destroy();
   });
 
   /** A request on a tenant's stream: `path` is below `/contacts`. */
