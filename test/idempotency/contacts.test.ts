@@ -1,44 +1,32 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { buildTestApp, contactInput, createTenant, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
+import { describe, it } from 'node:test';
+import { contactInput, createTenant, useApiFixture, type Tenant } from '../helpers/app.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 const codes = (body: { errors: { code: string }[] }) => body.errors.map((e) => e.code);
 
 for (const dialect of DIALECTS) {
   describe(`Idempotency-Key on the contacts routes on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
+    const fx = useApiFixture(dialect);
     let serial = 0;
     const newKey = () => `contacts-${dialect}-${process.pid}-${++serial}`;
 
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
-
-    const post = (body: unknown, key?: string, who: Tenant = tenant) =>
-      api.app.inject({
+    const post = (body: unknown, key?: string, who: Tenant = fx.tenant) =>
+      fx.api.app.inject({
         method: 'POST',
         url: `${who.base}/contacts`,
         headers: { ...who.headers, ...(key === undefined ? {} : { 'idempotency-key': key }) },
         payload: body as object,
       });
     const put = (id: string, body: unknown, key?: string) =>
-      api.app.inject({
+      fx.api.app.inject({
         method: 'PUT',
-        url: `${tenant.base}/contacts/${id}`,
-        headers: { ...tenant.headers, ...(key === undefined ? {} : { 'idempotency-key': key }) },
+        url: `${fx.tenant.base}/contacts/${id}`,
+        headers: { ...fx.tenant.headers, ...(key === undefined ? {} : { 'idempotency-key': key }) },
         payload: body as object,
       });
-    const holders = (phone: string, who: Tenant = tenant) =>
-      store.store.db.selectFrom('contacts').select('id').where('stream_id', '=', who.streamId).where('phone_number', '=', `+91${phone}`).execute();
+    const holders = (phone: string, who: Tenant = fx.tenant) =>
+      fx.store.store.db.selectFrom('contacts').select('id').where('stream_id', '=', who.streamId).where('phone_number', '=', `+91${phone}`).execute();
 
     it('creates once and replays the first answer byte for byte, marked Idempotent-Replayed', async () => {
       const key = newKey();
@@ -107,12 +95,12 @@ for (const dialect of DIALECTS) {
       const retry = await put(created.id, { lastName: 'Once' }, key);
       assert.equal(retry.headers['idempotent-replayed'], 'true');
       assert.ok(retry.rawPayload.equals(first.rawPayload));
-      const row = await store.store.db.selectFrom('contacts').select('last_name').where('id', '=', created.id).executeTakeFirstOrThrow();
+      const row = await fx.store.store.db.selectFrom('contacts').select('last_name').where('id', '=', created.id).executeTakeFirstOrThrow();
       assert.equal(row.last_name, 'Later');
     });
 
     it('keeps keys per account: another tenant with the same key creates its own contact', async () => {
-      const other = await createTenant(store.store);
+      const other = await createTenant(fx.store.store);
       const key = newKey();
       const input = contactInput();
       const mine = await post([input], key);
@@ -138,10 +126,10 @@ for (const dialect of DIALECTS) {
 
     it('does not claim a key for a body refused by parsing or the schema, before the route runs', async () => {
       const key = newKey();
-      const unparsable = await api.app.inject({
+      const unparsable = await fx.api.app.inject({
         method: 'POST',
-        url: `${tenant.base}/contacts`,
-        headers: { ...tenant.headers, 'idempotency-key': key, 'content-type': 'application/json' },
+        url: `${fx.tenant.base}/contacts`,
+        headers: { ...fx.tenant.headers, 'idempotency-key': key, 'content-type': 'application/json' },
         payload: '[{"firstName":',
       });
       assert.equal(unparsable.statusCode, 400);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { buildTestApp, contactInput, createTenant, uniquePhone, type Tenant, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
+import { buildTestApp, contactInput, uniquePhone, useApiFixture, type TestApp } from '../helpers/app.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 const HEADER = 'firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension';
 const csvOf = (phones: string[]) => [HEADER, ...phones.map((p) => `john,doe,Mr,${p},+91,+`)].join('\n') + '\n';
@@ -27,37 +27,25 @@ const codes = (res: LightMyRequestResponse) => (res.json() as { errors: { code: 
 
 for (const dialect of DIALECTS) {
   describe(`Idempotency-Key on the CSV import on ${dialect}`, { skip: await skipReason(dialect) }, () => {
-    let store: TestStore;
-    let api: TestApp;
-    let tenant: Tenant;
+    const fx = useApiFixture(dialect);
     let serial = 0;
     const newKey = () => `import-${dialect}-${process.pid}-${++serial}`;
 
-    before(async () => {
-      store = await createTestStore(dialect);
-      api = await buildTestApp(store.store);
-      tenant = await createTenant(store.store);
-    });
-    after(async () => {
-      await api?.close();
-      await store?.destroy();
-    });
-
-    const importUrl = (query = '') => `${tenant.base}/contacts/import-contacts${query ? `?${query}` : ''}`;
+    const importUrl = (query = '') => `${fx.tenant.base}/contacts/import-contacts${query ? `?${query}` : ''}`;
     function upload(file: string, key: string | undefined, options: { query?: string; raw?: boolean; app?: TestApp } = {}) {
       const body = options.raw ? { contentType: 'text/csv', payload: Buffer.from(file) } : multipart(file, newBoundary());
-      return (options.app ?? api).app.inject({
+      return (options.app ?? fx.api).app.inject({
         method: 'POST',
         url: importUrl(options.query),
-        headers: { ...tenant.headers, 'content-type': body.contentType, ...(key === undefined ? {} : { 'idempotency-key': key }) },
+        headers: { ...fx.tenant.headers, 'content-type': body.contentType, ...(key === undefined ? {} : { 'idempotency-key': key }) },
         payload: body.payload,
       });
     }
     const contactCount = async (phones: string[]) =>
-      (await store.store.db.selectFrom('contacts').select('id').where('stream_id', '=', tenant.streamId)
+      (await fx.store.store.db.selectFrom('contacts').select('id').where('stream_id', '=', fx.tenant.streamId)
         .where('phone_number', 'in', phones.map((p) => `+91${p}`)).execute()).length;
     const importCount = async () =>
-      Number((await store.store.db.selectFrom('imports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      Number((await fx.store.store.db.selectFrom('imports').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
     it('replays a retry of the same file sent with a new multipart boundary, without importing again', async () => {
       const key = newKey();
@@ -105,8 +93,8 @@ for (const dialect of DIALECTS) {
 
     it('refuses the key of a JSON create on an import with 422', async () => {
       const key = newKey();
-      const created = await api.app.inject({
-        method: 'POST', url: `${tenant.base}/contacts`, headers: { ...tenant.headers, 'idempotency-key': key }, payload: [contactInput()],
+      const created = await fx.api.app.inject({
+        method: 'POST', url: `${fx.tenant.base}/contacts`, headers: { ...fx.tenant.headers, 'idempotency-key': key }, payload: [contactInput()],
       });
       assert.equal(created.statusCode, 200);
       const phones = [uniquePhone()];
@@ -154,7 +142,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('frees the key of an upload refused for too many rows: it wrote nothing, so a retry runs', async () => {
-      const small = await buildTestApp(store.store, { IMPORT_MAX_ROWS: '2' });
+      const small = await buildTestApp(fx.store.store, { IMPORT_MAX_ROWS: '2' });
       try {
         const key = newKey();
         const tooMany = [uniquePhone(), uniquePhone(), uniquePhone()];
@@ -179,7 +167,7 @@ for (const dialect of DIALECTS) {
       const first = await upload(csvOf(phones), key);
       assert.equal(first.statusCode, 200);
       assert.ok(first.rawPayload.length > 1024 * 1024, `${first.rawPayload.length} bytes`);
-      const chunks = await store.store.db.selectFrom('idempotency_chunks').select('seq').where('idempotency_key', '=', key).execute();
+      const chunks = await fx.store.store.db.selectFrom('idempotency_chunks').select('seq').where('idempotency_key', '=', key).execute();
       assert.ok(chunks.length > 4, `${chunks.length} chunks`);
       const retry = await upload(csvOf(phones), key);
       assert.equal(retry.headers['idempotent-replayed'], 'true');
@@ -193,15 +181,15 @@ for (const dialect of DIALECTS) {
       const boundary = newBoundary();
       const phones = [uniquePhone(), uniquePhone()];
       const parts = multipart(csvOf(phones), boundary).payload;
-      const running = api.app.inject({
+      const running = fx.api.app.inject({
         method: 'POST',
         url: importUrl(),
-        headers: { ...tenant.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': key },
+        headers: { ...fx.tenant.headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'idempotency-key': key },
         payload: body,
       });
       body.write(parts.subarray(0, 40));
       // Wait until the import holds the key: it claims it before reading the upload.
-      while (!(await store.store.db.selectFrom('idempotency_keys').select('status').where('idempotency_key', '=', key).executeTakeFirst())) await tick();
+      while (!(await fx.store.store.db.selectFrom('idempotency_keys').select('status').where('idempotency_key', '=', key).executeTakeFirst())) await tick();
       const during = await upload(csvOf(phones), key);
       assert.equal(during.statusCode, 409);
       assert.deepEqual(codes(during), ['IDEMPOTENCY_KEY_IN_USE']);
