@@ -170,6 +170,7 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
     try {
       await stage(importId, upload);
       await repo.setImportStatus(importId, 'applying');
+      await repo.refreshStagingStatistics();
       const span = (await repo.lineSpan(importId))!;
       if (options.atomic || options.dryRun) await applyAll(ctx, importId, options, span);
       else await applyInChunks(ctx, importId, options, span);
