@@ -230,17 +230,20 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
         )
         .onConflict((oc) => oc.doNothing())
         .execute();
+      // The contact's import, looked up per row by primary key. Not an EXISTS: `contacts` has just grown by the
+      // rows above and its statistics lag, so a planner turning EXISTS into a join may scan the stream per row.
       await rowsOf(importId, range)
         .set((eb) => ({ outcome: 'created', contact_id: eb.ref('candidate_id') }))
         .where('contact_id', 'is', null)
-        .where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('contacts as c')
-              .select('c.id')
+        .where(
+          (eb) =>
+            eb
+              .selectFrom('contacts as c')
+              .select('c.import_id')
               .where('c.stream_id', '=', tenant.streamId)
-              .whereRef('c.id', '=', 'import_rows.candidate_id')
-              .where('c.import_id', '=', importId),
-          ),
+              .whereRef('c.id', '=', 'import_rows.candidate_id'),
+          '=',
+          importId,
         )
         .execute();
       await this.noteHolders(tenant, importId, range);
