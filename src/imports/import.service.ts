@@ -55,7 +55,7 @@ export interface ImportOutcome {
   dispose(): Promise<void>;
 }
 
-const STAGE_BATCH = 1000;
+const STAGE_BATCH = 2000;
 const APPLY_CHUNK_LINES = 5000;
 const PAGE = 500;
 const ATOMIC_ATTEMPTS = 3;
@@ -82,25 +82,38 @@ export function createImportService(deps: { store: Pick<Store, 'db' | 'pool'>; l
     let columns: ColumnMap | undefined;
     let rows = 0;
     let batch: NewImportRow[] = [];
-    for await (const record of csvRecords(decodeUtf8Text(upload, deps.limits.maxBytes))) {
-      if (!columns) {
-        columns = mapHeader(record.fields);
-        continue;
+    // One batch is written while the next is parsed and checked; never more than one in flight.
+    let writing: Promise<void> = Promise.resolve();
+    const write = async (rows: NewImportRow[]) => {
+      await writing;
+      writing = repo.stageRows(rows);
+      writing.catch(() => {}); // surfaced by the next await of `writing`, never left unhandled
+    };
+    try {
+      for await (const record of csvRecords(decodeUtf8Text(upload, deps.limits.maxBytes))) {
+        if (!columns) {
+          columns = mapHeader(record.fields);
+          continue;
+        }
+        rows += 1;
+        if (rows > deps.limits.maxRows) {
+          throw new TooLargeError({ msg: `The file has more than ${deps.limits.maxRows} data rows (IMPORT_MAX_ROWS)`, code: 'TOO_MANY_ROWS' });
+        }
+        batch.push(stagingRow(importId, record.line, record.fields, columns, record.problem));
+        if (batch.length >= STAGE_BATCH) {
+          await write(batch);
+          batch = [];
+        }
       }
-      rows += 1;
-      if (rows > deps.limits.maxRows) {
-        throw new TooLargeError({ msg: `The file has more than ${deps.limits.maxRows} data rows (IMPORT_MAX_ROWS)`, code: 'TOO_MANY_ROWS' });
-      }
-      batch.push(stagingRow(importId, record.line, record.fields, columns, record.problem));
-      if (batch.length >= STAGE_BATCH) {
-        await repo.stageRows(batch);
-        batch = [];
-      }
+      if (!columns) throw new ValidationError({ msg: 'The file is empty; it needs a header row and data rows', code: 'EMPTY_FILE' });
+      if (batch.length) await write(batch);
+      await writing;
+      if (rows === 0) throw new ValidationError({ msg: 'The file has a header but no data rows', code: 'NO_DATA_ROWS' });
+      return rows;
+    } finally {
+      // A failed import deletes its staging rows: no write may land after that.
+      await writing.catch(() => {});
     }
-    if (!columns) throw new ValidationError({ msg: 'The file is empty; it needs a header row and data rows', code: 'EMPTY_FILE' });
-    if (batch.length) await repo.stageRows(batch);
-    if (rows === 0) throw new ValidationError({ msg: 'The file has a header but no data rows', code: 'NO_DATA_ROWS' });
-    return rows;
   }
 
   /**
