@@ -67,8 +67,9 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     }
   }
 
-  async function checkReplay(app: AppRecord, payload: JWTPayload): Promise<void> {
-    if (!app.enforceJti) return;
+  /** The jti rules that need no memory: a jti, and a lifetime no longer than the jti is remembered. */
+  function jtiLifetime(app: AppRecord, payload: JWTPayload): { jti: string; ttl: number } | undefined {
+    if (!app.enforceJti) return undefined;
     if (typeof payload.jti !== 'string' || payload.jti === '') {
       throw new AuthenticationError({ msg: 'This app requires a jti claim in every token', code: 'JTI_REQUIRED' });
     }
@@ -79,13 +80,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     if (end === undefined) {
       throw new AuthenticationError({ msg: 'This app requires tokens to carry exp or iat', code: 'TOKEN_LIFETIME_REQUIRED' });
     }
-    if (end - nowSeconds > deps.jtiRetentionSeconds || end + deps.clockSkewSeconds < nowSeconds) {
+    if (end - nowSeconds > deps.jtiRetentionSeconds + deps.clockSkewSeconds || end + deps.clockSkewSeconds < nowSeconds) {
       throw new AuthenticationError({ msg: `This app accepts tokens that live at most ${deps.jtiRetentionSeconds} seconds`, code: 'TOKEN_LIFETIME_TOO_LONG' });
     }
-    const ttl = end - nowSeconds + deps.clockSkewSeconds;
-    if (!(await deps.replayCache.firstUse(`${app.id}:${payload.jti}`, ttl))) {
-      throw new AuthenticationError({ msg: 'This token was used before', code: 'TOKEN_REPLAYED' });
-    }
+    return { jti: payload.jti, ttl: end - nowSeconds + deps.clockSkewSeconds };
   }
 
   return {
@@ -94,14 +92,14 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
         throw new AuthenticationError({ msg: 'The auth header must carry a JWT', code: 'AUTH_REQUIRED' });
       }
       const { app, payload } = await verifyToken(credentials.token);
-      await checkReplay(app, payload);
+      const replay = jtiLifetime(app, payload);
       if (!credentials.accountId) {
         throw new ValidationError({ msg: 'The accountId header is required', code: 'ACCOUNT_ID_REQUIRED', field: 'accountId' });
       }
       if (credentials.accountId.trim().toLowerCase() !== app.accountId) {
         throw new PermissionError({ msg: 'The token does not belong to this account', code: 'ACCOUNT_MISMATCH' });
       }
-      if (!(await deps.tenancy.appReachesStream(app.accountId, app.id, credentials.streamId))) {
+      if (!STREAM_ID.test(credentials.streamId) || !(await deps.tenancy.appReachesStream(app.accountId, app.id, credentials.streamId))) {
         throw new NotFoundError({ msg: `Stream ${credentials.streamId} was not found`, code: 'STREAM_NOT_FOUND' });
       }
       if (!app.scopes.includes(CONFIGURATION_SCOPE)) {
@@ -110,6 +108,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (deps.rateLimiter) {
         const decision = await deps.rateLimiter.hit(app.accountId);
         if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
+      }
+      // Used up last: a token refused for its account, stream, scope or the rate limit may be sent again.
+      if (replay && !(await deps.replayCache.firstUse(`${app.id}:${replay.jti}`, replay.ttl))) {
+        throw new AuthenticationError({ msg: 'This token was used before', code: 'TOKEN_REPLAYED' });
       }
       return { orgId: app.orgId, accountId: app.accountId, streamId: credentials.streamId, userId: app.userId, appId: app.id };
     },
@@ -123,7 +125,12 @@ export type Authenticator = ReturnType<typeof createAuthenticator>;
  * (seed 002's token), so a `cs-` value there is accepted too; the signature still decides.
  */
 function clientIdOf(claims: JWTPayload): string | undefined {
-  if (typeof claims.appId === 'string' && claims.appId) return claims.appId;
-  if (typeof claims.name === 'string' && claims.name.startsWith('cs-')) return claims.name;
+  // Checked for form before the store sees it: PostgreSQL refuses text with a NUL, which would be a 500.
+  if (typeof claims.appId === 'string') return CLIENT_ID.test(claims.appId) ? claims.appId : undefined;
+  if (typeof claims.name === 'string' && CLIENT_ID.test(claims.name)) return claims.name;
   return undefined;
 }
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const CLIENT_ID = new RegExp(`^cs-${UUID}$`);
+const STREAM_ID = new RegExp(`^st-${UUID}$`);

@@ -93,6 +93,11 @@ export function encodeCursor(finding: Finding, position: Position): string {
 }
 
 /** The position a cursor holds; 400 when it is not one of ours or was made for other filters or another sort. */
+/** A folded name key never holds control characters (and PostgreSQL refuses a NUL outright). */
+function isFoldedKey(key: string): boolean {
+  return !/\p{Cc}/u.test(key);
+}
+
 export function decodeCursor(raw: string, finding: Finding): Position {
   let body: Partial<CursorBody> | undefined;
   try {
@@ -104,7 +109,7 @@ export function decodeCursor(raw: string, finding: Finding): Position {
   const wellFormed =
     body !== null && typeof body === 'object' &&
     typeof body.f === 'string' && typeof body.i === 'string' && OBJECT_ID.test(body.i) &&
-    typeof body.k === keyType && (keyType === 'string' || Number.isSafeInteger(body.k));
+    typeof body.k === keyType && (keyType === 'string' ? isFoldedKey(body.k as string) : Number.isSafeInteger(body.k));
   if (!wellFormed) throw new ValidationError({ msg: 'after is not a cursor this service returned', code: 'INVALID_CURSOR', field: 'after' });
   if (body!.f !== finding.fingerprint) {
     throw new ValidationError({ msg: 'after was returned for another sort or other filters; send the same q, phoneNumber, countryCode, status and sort with it', code: 'CURSOR_MISMATCH', field: 'after' });

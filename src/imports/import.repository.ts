@@ -180,8 +180,22 @@ export function createImportRepository(db: Kysely<Database>, pool?: pg.Pool) {
         .where('s.line', '<=', range.to)
         .where('contacts.stream_id', '=', tenant.streamId)
         .where('contacts.account_id', '=', tenant.accountId)
+        // A holder deleted since noteHolders no longer holds the number: it is not updated.
+        .where('contacts.status', '=', 'ACTIVE')
         .execute();
-      await rowsOf(importId, range).set({ outcome: 'updated' }).where('contact_id', 'is not', null).execute();
+      const holderStatus = (eb: ExpressionBuilder<Database, 'import_rows'>) =>
+        eb
+          .selectFrom('contacts as c')
+          .select('c.status')
+          .where('c.stream_id', '=', tenant.streamId)
+          .whereRef('c.id', '=', 'import_rows.contact_id');
+      await rowsOf(importId, range)
+        .set({ outcome: 'updated' })
+        .where('contact_id', 'is not', null)
+        .where((eb) => eb(holderStatus(eb), '=', 'ACTIVE'))
+        .execute();
+      // The rest lost their holder meanwhile: the number is free, and insertOpen creates a contact for them.
+      await rowsOf(importId, range).set({ contact_id: null }).where('contact_id', 'is not', null).execute();
     },
 
     /**

@@ -204,9 +204,37 @@ for (const dialect of DIALECTS) {
         }
       });
 
+      it('does not use up a jti on a request refused for its account: the same token then passes', async () => {
+        const once = await signAppToken({ clientId: strict.clientId, key: strict.clientSecret });
+        assert.equal(await statusOf({ auth: once, accountId: fx.tenant.accountId }, strict.base), 403);
+        assert.equal(await statusOf(headersFor(once), strict.base), 200);
+        assert.equal(await statusOf(headersFor(once), strict.base), 401);
+      });
+
+      it('allows the clock skew on a token issued a moment "in the future" with no exp', async () => {
+        const ahead = await new SignJWT({ appId: strict.clientId })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuedAt(nowSeconds() + 2)
+          .setJti(randomUUID())
+          .sign(secretKey(strict.clientSecret));
+        assert.equal(await statusOf(headersFor(ahead), strict.base), 200);
+      });
+
       it('lets apps that do not enforce jti reuse a token', async () => {
         assert.equal(await statusOf(fx.tenant.headers), 200);
         assert.equal(await statusOf(fx.tenant.headers), 200);
+      });
+    });
+
+    describe('ids a caller controls that no store should see', () => {
+      it('answers 401, not 5xx, to an unsigned token naming a client id with a NUL', async () => {
+        const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+        const forged = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ appId: 'cs-\u0000' })}.c2ln`;
+        assert.equal(await statusOf({ auth: forged, accountId: fx.tenant.accountId }), 401);
+      });
+
+      it('answers 404, not 5xx, to a stream id with a NUL in the path', async () => {
+        assert.equal(await statusOf(fx.tenant.headers, '/agentassist/api/v1/public/st-%00'), 404);
       });
     });
 
