@@ -8,6 +8,7 @@ import { SignJWT } from 'jose';
 import { cliJson, runCli } from '../cli/run-cli.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { curl } from './curl.js';
+import type { SetupIdentities } from '../../src/tenancy/tenancy.service.js';
 
 // The fields of each seed's sample response.
 const SEED_000_FIELDS = [
@@ -29,16 +30,8 @@ const UPDATED_FIELDS = [...SEED_004_FIELDS].sort();
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-interface Setup {
-  orgId: string;
-  accountId: string;
-  streamId: string;
-  userId: string;
-  appId: string;
-  clientId: string;
-  clientSecret: string;
-  token: string;
-}
+/** What `dialbook setup --json` prints. */
+type Setup = SetupIdentities & { token: string };
 
 /** Every field of the seed's sample is there, and nothing beyond the contract's contact. */
 function assertContactFields(contact: Record<string, unknown>, sampleFields: string[], contractFields: string[]): void {

@@ -7,7 +7,7 @@ import { signAppToken } from '../../src/auth/token.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { Dialect, Store } from '../../src/db/database.js';
 import { createTestStore, type TestStore } from './stores.js';
-import { createTenancyService, type NewAppOptions } from '../../src/tenancy/tenancy.service.js';
+import { createTenancyService, type NewAppOptions, type SetupIdentities } from '../../src/tenancy/tenancy.service.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -32,14 +32,8 @@ export async function buildTestApp(store: Store, env: Record<string, string> = {
   };
 }
 
-export interface Tenant {
-  orgId: string;
-  accountId: string;
-  streamId: string;
-  userId: string;
-  appId: string;
-  clientId: string;
-  clientSecret: string;
+/** The identities `setup` makes, for a tenant of its own, with a token and ready headers. */
+export interface Tenant extends SetupIdentities {
   token: string;
   /** `auth` and `accountId` headers for this tenant's app. */
   headers: Record<string, string>;
