@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../auth/authenticator.js';
-import type { Database } from '../db/schema.js';
+import type { ContactRow, Database } from '../db/schema.js';
 import { contactNotFound, ValidationError } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
 import { decodeCursor, DEFAULT_LIMIT, encodeCursor, parseFinding, type ListQuery } from './contact-query.js';
@@ -36,7 +36,15 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
         throw new ValidationError({ msg: 'skip cannot be combined with after: a cursor already says where the page starts', code: 'SKIP_WITH_CURSOR', field: 'skip' });
       }
       const after = decodeCursor(query.after, finding);
-      const rows = await repo.page(ctx, { filter, sort, after, skip: 0, limit });
+      return pageOf(await repo.page(ctx, { filter, sort, after, skip: 0, limit }));
+    }
+    const skip = query.skip ?? 0;
+    const [rows, total] = await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
+    const { results, hasMore, nextCursor } = pageOf(rows);
+    return { results, skip, limit, hasMore, totalPages: Math.ceil(total / limit), totalResults: total, ...(nextCursor && { nextCursor }) };
+
+    /** The repository reads one row past the page: that row says whether more follow. */
+    function pageOf(rows: ContactRow[]): ContactPage {
       const page = rows.slice(0, limit);
       const hasMore = rows.length > limit;
       return {
@@ -46,19 +54,6 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
         ...(hasMore && { nextCursor: encodeCursor(finding, positionOf(page[page.length - 1]!, sort)) }),
       };
     }
-    const skip = query.skip ?? 0;
-    const [rows, total] = await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
-    const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    return {
-      results: page.map(toContact),
-      skip,
-      limit,
-      hasMore,
-      totalPages: Math.ceil(total / limit),
-      totalResults: total,
-      ...(hasMore && { nextCursor: encodeCursor(finding, positionOf(page[page.length - 1]!, sort)) }),
-    };
   }
 
   /** One contact of the stream, ACTIVE or INACTIVE. */

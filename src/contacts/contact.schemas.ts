@@ -1,3 +1,5 @@
+import { errorDetailSchema } from '../http/error-handler.js';
+
 /** JSON schemas of the contacts routes; responses act as allow-lists of what leaves the service. */
 
 // The same three strings in and out; on the way out, `phoneNumber` is E.164.
@@ -106,17 +108,6 @@ export const contactPageSchema = {
   },
 } as const;
 
-const errorDetail = {
-  type: 'object',
-  properties: {
-    msg: { type: 'string' },
-    code: { type: 'string' },
-    field: { type: 'string' },
-    index: { type: 'integer' },
-    row: { type: 'integer' },
-    id: { type: 'string' },
-  },
-} as const;
 
 function bulkReportSchema(successfulRecord: object) {
   return {
@@ -128,7 +119,7 @@ function bulkReportSchema(successfulRecord: object) {
       successfulRecords: { type: 'array', items: successfulRecord },
       failedRecords: {
         type: 'array',
-        items: { type: 'object', properties: { id: { type: 'string' }, index: { type: 'integer' }, errors: { type: 'array', items: errorDetail } } },
+        items: { type: 'object', properties: { id: { type: 'string' }, index: { type: 'integer' }, errors: { type: 'array', items: errorDetailSchema } } },
       },
     },
   } as const;

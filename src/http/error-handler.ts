@@ -31,25 +31,25 @@ export interface ErrorBody {
   errors: ErrorDetail[];
 }
 
+/** One entry of `errors`: the schema of ErrorDetail. */
+export const errorDetailSchema = {
+  type: 'object',
+  properties: {
+    msg: { type: 'string' },
+    code: { type: 'string' },
+    field: { type: 'string' },
+    index: { type: 'integer' },
+    row: { type: 'integer' },
+    id: { type: 'string' },
+  },
+  required: ['msg', 'code'],
+} as const;
+
 export const errorBodySchema = {
   $id: 'ErrorBody',
   type: 'object',
   properties: {
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          msg: { type: 'string' },
-          code: { type: 'string' },
-          field: { type: 'string' },
-          index: { type: 'integer' },
-          row: { type: 'integer' },
-          id: { type: 'string' },
-        },
-        required: ['msg', 'code'],
-      },
-    },
+    errors: { type: 'array', items: errorDetailSchema },
   },
   required: ['errors'],
 } as const;

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jwtVerify, SignJWT } from 'jose';
-import pg from 'pg';
 import { signAppToken } from '../../src/auth/token.js';
 import type { StoreUrl } from '../../src/config/config.js';
 import type { Dialect } from '../../src/db/database.js';
 import { buildTestApp, contactInput, type TestApp } from '../helpers/app.js';
-import { createTestStore, DIALECTS, PG_ADMIN_URL, skipReason, type TestStore } from '../helpers/stores.js';
+import { createEmptyStoreUrl, createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
 import { freePort } from '../helpers/server-process.js';
 import { cliJson, jwtPayload, runCli, startCliServe, type CliResult } from './run-cli.js';
 
@@ -24,24 +23,8 @@ function databaseUrl(url: StoreUrl): string {
 
 /** A store no migration has touched: a new SQLite path, or a new PostgreSQL database. */
 async function emptyStore(dialect: Dialect): Promise<{ url: string; drop(): Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-cli-'));
-    return { url: `sqlite:${path.join(dir, 'fresh.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `dialbook_t_cli_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const target = new URL(PG_ADMIN_URL);
-  target.pathname = `/${name}`;
-  return { url: target.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+  const { url, drop } = await createEmptyStoreUrl(dialect);
+  return { url: databaseUrl(url), drop };
 }
 
 /** The contract's promise for a failed command: exit code 1, one line on stderr, nothing on stdout. */

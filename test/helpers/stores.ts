@@ -36,35 +36,30 @@ export interface TestStore {
   destroy(): Promise<void>;
 }
 
-/** A fresh, migrated store of the given kind: a temp SQLite file, or a new PostgreSQL database. */
-export async function createTestStore(dialect: Dialect): Promise<TestStore> {
+/** A place for a store that nothing has touched yet: a new SQLite path, or a new, empty PostgreSQL database. */
+export async function createEmptyStoreUrl(dialect: Dialect): Promise<{ url: StoreUrl; drop(): Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-test-'));
-    const url: StoreUrl = { kind: 'sqlite', file: path.join(dir, 'test.db') };
-    const store = openStore(url);
-    await migrateToLatest(store.db);
-    return {
-      store,
-      url,
-      async destroy() {
-        await store.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return { url: { kind: 'sqlite', file: path.join(dir, 'test.db') }, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `dialbook_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await adminQuery(`create database ${name}`);
   const target = new URL(PG_ADMIN_URL);
   target.pathname = `/${name}`;
-  const url: StoreUrl = { kind: 'postgres', url: target.toString() };
-  const store = openStore(url, { poolSize: 20 });
+  return { url: { kind: 'postgres', url: target.toString() }, drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+/** A fresh, migrated store of the given kind: a temp SQLite file, or a new PostgreSQL database. */
+export async function createTestStore(dialect: Dialect): Promise<TestStore> {
+  const { url, drop } = await createEmptyStoreUrl(dialect);
+  const store = openStore(url, dialect === 'postgres' ? { poolSize: 20 } : {});
   await migrateToLatest(store.db);
   return {
     store,
     url,
     async destroy() {
       await store.close();
-      await adminQuery(`drop database if exists ${name} with (force)`);
+      await drop();
     },
   };
 }
