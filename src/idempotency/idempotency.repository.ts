@@ -17,22 +17,23 @@ export interface FinishedAnswer {
 /** SQL for the `idempotency_keys` table and the answer bodies in `idempotency_chunks`; the account comes first. */
 export function createIdempotencyRepository(db: Kysely<Database>) {
   const keyOf = (accountId: string, key: string) => ({ account_id: accountId, idempotency_key: key });
+  // A fresh claim, whether it takes a free key or one whose holder died.
+  const running = (claim: NewClaim) => ({
+    claim_token: claim.token,
+    status: 'running' as const,
+    fingerprint: claim.fingerprint,
+    response_status: null,
+    response_type: null,
+    created_at: claim.now,
+    locked_at: claim.now,
+  });
 
   return {
     /** Inserts a running claim; false when the key is already held. The unique key settles races on both stores. */
     async claim(accountId: string, key: string, claim: NewClaim): Promise<boolean> {
       const result = await db
         .insertInto('idempotency_keys')
-        .values({
-          ...keyOf(accountId, key),
-          claim_token: claim.token,
-          status: 'running',
-          fingerprint: claim.fingerprint,
-          response_status: null,
-          response_type: null,
-          created_at: claim.now,
-          locked_at: claim.now,
-        })
+        .values({ ...keyOf(accountId, key), ...running(claim) })
         .onConflict((oc) => oc.columns(['account_id', 'idempotency_key']).doNothing())
         .executeTakeFirst();
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
@@ -51,15 +52,7 @@ export function createIdempotencyRepository(db: Kysely<Database>) {
     async takeOver(accountId: string, key: string, fromToken: string, claim: NewClaim): Promise<boolean> {
       const result = await db
         .updateTable('idempotency_keys')
-        .set({
-          claim_token: claim.token,
-          status: 'running',
-          fingerprint: claim.fingerprint,
-          response_status: null,
-          response_type: null,
-          created_at: claim.now,
-          locked_at: claim.now,
-        })
+        .set(running(claim))
         .where('account_id', '=', accountId)
         .where('idempotency_key', '=', key)
         .where('claim_token', '=', fromToken)
