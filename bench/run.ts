@@ -12,6 +12,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchReport>> = {
   phone: () => phoneBench(),
   'import-sqlite': () => importBench({ dialects: ['sqlite'], withoutStore: true }),
   'import-postgres': () => importBench({ dialects: ['postgres'], withoutStore: false }),
+  // Loaded when asked for; options by environment (BENCH_ROWS, BENCH_ROUNDS, BENCH_SKIP_5M, …: see bench/import-scale.ts).
+  'import-scale': async () => (await import('./import-scale.js')).importScaleBench(),
 };
 
 function machine(): string {

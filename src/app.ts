@@ -14,7 +14,9 @@ import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { createIdempotentUpload } from './idempotency/idempotent-upload.js';
 import { registerOpenApi } from './http/openapi.js';
 import { importRoutes } from './imports/import.routes.js';
-import { createImportService } from './imports/import.service.js';
+import { importJobRoutes } from './imports/import-jobs.routes.js';
+import { importJobSchema } from './imports/import.schemas.js';
+import { createImports } from './imports/imports.js';
 import { ServiceUnavailableError } from './shared/errors.js';
 import { createTenancyRepository } from './tenancy/tenancy.repository.js';
 
@@ -47,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(errorBodySchema);
   app.addSchema(contactSchema);
   app.addSchema(contactInputSchema);
+  app.addSchema(importJobSchema);
   registerErrorHandling(app);
   let closing = false;
   app.addHook('preClose', async () => {
@@ -67,7 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
   const contacts = createContactService({ db: store.db, maxContactsPerRequest: config.maxContactsPerRequest });
-  const imports = createImportService({ store, limits: { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows } });
+  const imports = createImports({ store, config, log: app.log });
+  // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
+  app.addHook('onReady', async () => imports.worker.start());
+  app.addHook('preClose', async () => imports.worker.stop());
   // A running key unrenewed for longer than any request may last (plus a margin) belongs to a process that died.
   const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
   const idempotent = idempotencyHooks(idempotency);
@@ -82,7 +88,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook('onSend', idempotent.onSend);
       await api.register(contactRoutes({ contacts }));
       const runOnce = createIdempotentUpload({ idempotency, maxBytes: config.importMaxBytes });
-      await api.register(importRoutes({ imports, maxBytes: config.importMaxBytes, runOnce }));
+      await api.register(importRoutes({ importCsv: imports.importCsv, jobs: imports.jobs, maxBytes: config.importMaxBytes, runOnce }));
+      await api.register(importJobRoutes({ jobs: imports.jobs }));
     },
     { prefix: API_PREFIX },
   );

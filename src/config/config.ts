@@ -28,6 +28,18 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** How long an Idempotency-Key and its answer are kept after the key's first use; at least a day, as promised to callers. */
   readonly idempotencyTtlSeconds: number;
+  /** How long finished import jobs and their failures are kept. */
+  readonly importRetentionDays: number;
+  /** Import jobs this instance runs at once; 0: it only takes uploads, other instances run them. */
+  readonly importWorkers: number;
+  /** How long a worker holds a job without renewing before another may take it over. */
+  readonly importLeaseSeconds: number;
+  /** How often an idle worker looks for queued jobs (a job queued by this instance starts at once). */
+  readonly importPollMs: number;
+  /** Rows applied per transaction. */
+  readonly importBatchRows: number;
+  /** SQLite: where uploads wait for their jobs; by default a folder beside the database file. */
+  readonly importUploadDir: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +71,12 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 300_000, 1000, 3_600_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     idempotencyTtlSeconds: int(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, 86_400, 30 * 86_400),
+    importRetentionDays: int(env, 'IMPORT_RETENTION_DAYS', 7, 1, 3650),
+    importWorkers: int(env, 'IMPORT_WORKERS', 1, 0, 64),
+    importLeaseSeconds: int(env, 'IMPORT_LEASE_SECONDS', 60, 2, 3600),
+    importPollMs: int(env, 'IMPORT_POLL_MS', 1000, 10, 600_000),
+    importBatchRows: int(env, 'IMPORT_BATCH_ROWS', 5000, 1, 100_000),
+    importUploadDir: env.IMPORT_UPLOAD_DIR?.trim() || undefined,
   };
   return Object.freeze(config);
 }

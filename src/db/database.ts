@@ -13,6 +13,13 @@ export interface Store {
   readonly dialect: Dialect;
   /** PostgreSQL only: the pool, for COPY streams that Kysely does not cover. */
   readonly pool: pg.Pool | undefined;
+  /**
+   * SQLite only: the connection itself, for the import engine's prepared statements. Use it only inside
+   * `db.connection().execute(…)`, which holds Kysely's lock on this single connection.
+   */
+  readonly sqlite: SQLite.Database | undefined;
+  /** SQLite only: the database file (`:memory:` for none). */
+  readonly file: string | undefined;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +51,8 @@ function openSqlite(file: string): Store {
     db,
     dialect: 'sqlite',
     pool: undefined,
+    sqlite: handle,
+    file,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -80,6 +89,8 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
     db,
     dialect: 'postgres',
     pool,
+    sqlite: undefined,
+    file: undefined,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,4 +1,4 @@
-import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /** Milliseconds since the epoch; BIGINT on PostgreSQL, INTEGER on SQLite. */
 type Millis = number;
@@ -84,44 +84,59 @@ export interface ContactTable {
   full_name_key: string;
 }
 
-export interface ImportTable {
+export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** An import: a job run by a worker, or the run of the synchronous endpoint (kind `sync`). */
+export interface ImportJobTable {
   id: string;
   stream_id: string;
   account_id: string;
-  app_id: string;
-  user_id: string;
-  status: 'receiving' | 'applying' | 'done' | 'failed';
-  total_rows: number;
-  created_count: number;
-  updated_count: number;
-  failed_count: number;
+  org_id: string;
+  created_by: string;
+  created_by_aid: string;
+  kind: 'job' | 'sync';
+  state: ImportJobState;
+  /** JSON of ImportOptions. */
+  options: string;
+  file_name: string | null;
+  bytes: number;
+  /** JSON array: the file's header row as uploaded. */
+  header: string | null;
+  total_rows: number | null;
+  processed_rows: Generated<number>;
+  created_count: Generated<number>;
+  updated_count: Generated<number>;
+  failed_count: Generated<number>;
+  /** Last line whose batch is committed. */
+  resume_line: Generated<number>;
+  /** JSON of the error detail of a failed job. */
+  error: string | null;
+  cancel_requested: Flag;
+  lease_token: string | null;
+  lease_expires_at: Millis | null;
+  attempts: Generated<number>;
   created_at: Millis;
+  started_at: Millis | null;
+  updated_at: Millis;
   finished_at: Millis | null;
 }
 
-/** One data row of an upload, staged before it is applied to `contacts` with set-based statements. */
-export interface ImportRowTable {
-  import_id: string;
+/** A piece of an upload kept in the store until its job ends (PostgreSQL). */
+export interface ImportFileTable {
+  job_id: string;
+  seq: number;
+  data: Buffer;
+  created_at: Millis;
+}
+
+/** A row of an import that failed: its cells as uploaded and its errors. */
+export interface ImportFailureTable {
+  job_id: string;
   line: number;
-  first_name: string;
-  last_name: string;
-  salutation: string;
-  phone_number: string | null;
-  country_code: string;
-  extension: string;
-  /** Id the contact gets if the row creates one. */
-  candidate_id: string;
-  /** Set once the row is settled: created, updated or failed. */
-  outcome: 'created' | 'updated' | 'failed' | null;
-  contact_id: string | null;
-  error_code: string | null;
-  /** JSON array of error details, for rows that failed their own checks. */
-  errors: string | null;
-  /** For a number repeated in the file: the line that keeps it. */
-  first_line: number | null;
-  /** The contact's name keys, folded before staging so that the set-based apply copies them. */
-  last_name_key: string;
-  full_name_key: string;
+  /** JSON array of strings. */
+  cells: string;
+  /** JSON array of ErrorDetail. */
+  errors: string;
 }
 
 /** An Idempotency-Key of an account: claimed by the request that runs under it, then holding its answer. */
@@ -159,8 +174,9 @@ export interface Database {
   app_streams: AppStreamTable;
   settings: SettingTable;
   contacts: ContactTable;
-  imports: ImportTable;
-  import_rows: ImportRowTable;
+  import_jobs: ImportJobTable;
+  import_files: ImportFileTable;
+  import_failures: ImportFailureTable;
   idempotency_keys: IdempotencyKeyTable;
   idempotency_chunks: IdempotencyChunkTable;
 }
@@ -168,6 +184,6 @@ export interface Database {
 export type ContactRow = Selectable<ContactTable>;
 export type NewContactRow = Insertable<ContactTable>;
 export type AppRow = Selectable<AppTable>;
-export type ImportRow = Selectable<ImportRowTable>;
-export type NewImportRow = Insertable<ImportRowTable>;
+export type ImportJobRow = Selectable<ImportJobTable>;
+export type ImportFailureRow = Selectable<ImportFailureTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;

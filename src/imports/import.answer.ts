@@ -1,8 +1,8 @@
-import type { ImportOutcome } from './import.service.js';
+import type { ImportOutcome } from './sync-import.js';
 
 export interface ImportAnswer {
   status: number;
-  /** JSON text, produced page by page. */
+  /** JSON text, produced piece by piece. */
   body: AsyncGenerator<string>;
 }
 
@@ -20,7 +20,7 @@ export function importAnswer(outcome: ImportOutcome, report: boolean): ImportAns
   let status = 200;
   if (counts.failed > 0 && succeeded > 0) status = 207;
   if (counts.failed > 0 && succeeded === 0) {
-    status = [...failureCodes.keys()].every((code) => DUPLICATE_CODES.has(code)) ? 409 : 400;
+    status = [...failureCodes].every((code) => DUPLICATE_CODES.has(code)) ? 409 : 400;
   }
   const asArray = status === 200 && !report && !outcome.options.dryRun;
   return { status, body: withDispose(outcome, asArray ? contactArray(outcome) : reportBody(outcome)) };
@@ -28,11 +28,7 @@ export function importAnswer(outcome: ImportOutcome, report: boolean): ImportAns
 
 async function* contactArray(outcome: ImportOutcome): AsyncGenerator<string> {
   yield '[';
-  let first = true;
-  for await (const contact of outcome.contacts()) {
-    yield (first ? '' : ',') + JSON.stringify(contact);
-    first = false;
-  }
+  yield* outcome.contactsJson();
   yield ']';
 }
 
@@ -47,17 +43,9 @@ async function* reportBody(outcome: ImportOutcome): AsyncGenerator<string> {
     dryRun: outcome.options.dryRun,
   };
   yield JSON.stringify(head).slice(0, -1) + ',"successfulRecords":[';
-  let first = true;
-  for await (const entry of outcome.succeeded()) {
-    yield (first ? '' : ',') + JSON.stringify(entry);
-    first = false;
-  }
+  yield* outcome.succeededJson();
   yield '],"failedRecords":[';
-  first = true;
-  for await (const entry of outcome.failed()) {
-    yield (first ? '' : ',') + JSON.stringify(entry);
-    first = false;
-  }
+  yield* outcome.failedJson();
   yield ']}';
 }
 

@@ -88,3 +88,67 @@ export const importDocumentation = {
     },
   },
 } as const;
+
+/** The options of an upload; the synchronous endpoint also takes `report`. */
+export function importOptionsQuery(withReport: boolean) {
+  return {
+    type: 'object',
+    properties: {
+      onDuplicate: {
+        type: 'string',
+        enum: ['reject', 'update'],
+        default: 'reject',
+        description: '`update`: a number already held by an ACTIVE contact updates that contact instead of failing the row',
+      },
+      atomic: { type: 'boolean', default: false, description: 'Create nothing unless every row is good' },
+      dryRun: { type: 'boolean', default: false, description: 'Check every row and report, but write nothing' },
+      ...(withReport
+        ? { report: { type: 'boolean', default: false, description: 'Answer the report shape even when every row succeeds' } }
+        : {}),
+    },
+  } as const;
+}
+
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+/** An import job (docs/imports.md). */
+export const importJobSchema = {
+  $id: 'ImportJob',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string', enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] },
+    options: {
+      type: 'object',
+      properties: { onDuplicate: { type: 'string' }, atomic: { type: 'boolean' }, dryRun: { type: 'boolean' } },
+    },
+    fileName: { type: ['string', 'null'] },
+    bytes: { type: 'integer' },
+    totalRows: { type: ['integer', 'null'], description: 'Data rows in the file' },
+    processedRows: { type: 'integer', description: 'Only grows; created + updated + failed' },
+    created: { type: 'integer' },
+    updated: { type: 'integer' },
+    failed: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+    startedAt: nullableTime,
+    finishedAt: nullableTime,
+    createdBy: { type: 'string' },
+    createdByAId: { type: 'string' },
+    error: { type: 'object', properties: { msg: { type: 'string' }, code: { type: 'string' } } },
+  },
+  required: ['id', 'state', 'options', 'processedRows', 'created', 'updated', 'failed', 'createdAt'],
+} as const;
+
+export const importJobParams = {
+  type: 'object',
+  properties: { streamId: { type: 'string' }, id: { type: 'string' } },
+  required: ['streamId', 'id'],
+} as const;
+
+export const pageQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' },
+  },
+} as const;

@@ -27,7 +27,12 @@ interface PartHeaders {
  * `attachment` when the caller overrides the request's Content-Type (as the vendor's sample request does);
  * busboy skips such parts, which is why this reader exists.
  */
-export async function* multipartFile(body: AsyncIterable<Buffer>, boundary: string, preferredName: string): AsyncGenerator<Buffer> {
+export async function* multipartFile(
+  body: AsyncIterable<Buffer>,
+  boundary: string,
+  preferredName: string,
+  onFileName?: (name: string | undefined) => void,
+): AsyncGenerator<Buffer> {
   type State = 'preamble' | 'after-boundary' | 'headers' | 'body' | 'done';
   let state = 'preamble' as State;
   let pending = Buffer.alloc(0); // bytes of a boundary line or of part headers not yet complete
@@ -66,7 +71,10 @@ export async function* multipartFile(body: AsyncIterable<Buffer>, boundary: stri
     const rest = pending.subarray(end < 0 ? 2 : end + 4);
     pending = Buffer.alloc(0);
     selected = !found && (headers.name === preferredName || headers.filename !== undefined);
-    if (selected) found = true;
+    if (selected) {
+      found = true;
+      onFileName?.(headers.filename);
+    }
     state = 'body';
     if (rest.length) onData(rest);
   };

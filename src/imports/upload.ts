@@ -11,10 +11,10 @@ const RAW_CSV_TYPES = new Set(['text/csv', 'text/plain', 'application/csv', 'app
  * The bytes of the uploaded CSV: the file part of a multipart body (recognised by its boundary parameter,
  * whatever media type precedes it, as in the seeds' `application/json;charset=UTF-8; boundary=…`), or a raw CSV body.
  */
-export function uploadedFile(contentType: string | undefined, body: Readable): AsyncIterable<Buffer> {
+export function uploadedFile(contentType: string | undefined, body: Readable, onFileName?: (name: string | undefined) => void): AsyncIterable<Buffer> {
   const type = contentType ?? '';
   const boundary = boundaryOf(type);
-  if (boundary) return translateErrors(multipartFile(body, boundary, FILE_FIELD));
+  if (boundary) return translateErrors(multipartFile(body, boundary, FILE_FIELD, onFileName));
   const mediaType = type.split(';')[0]!.trim().toLowerCase();
   if (RAW_CSV_TYPES.has(mediaType)) return body;
   throw new UnsupportedMediaError({

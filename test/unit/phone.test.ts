@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalisePhone, type PhoneResult } from '../../src/contacts/phone.js';
+import { normalisePhone, normalisePhoneFast, type PhoneResult } from '../../src/contacts/phone.js';
 
 const ok = (result: PhoneResult) => {
   assert.ok(result.ok, `expected success, got ${JSON.stringify(result)}`);
@@ -75,6 +75,36 @@ describe('normalisePhone', () => {
     // 49 + 13 national digits = 15: the longest E.164 number, typed here with Germany's trunk prefix 0.
     assert.equal(ok(normalisePhone('0 30 11111111111', '+49')).phoneNumber, '+493011111111111');
     assert.equal(failure(normalisePhone('0 30 111111111111', '+49')).code, 'PHONE_NUMBER_TOO_LONG');
+  });
+
+  it('measures a number of a shared calling code against the country its leading digits pick', () => {
+    // Seven digits are a possible length in Canada (area code 310 here), not in the US, both +1.
+    assert.equal(ok(normalisePhone('3101234', '+1')).phoneNumber, '+13101234');
+    assert.match(failure(normalisePhone('2041234', '+1')).msg, /too short/);
+  });
+
+  it('keeps national digits that merely begin like the calling code, and drops a calling code typed first', () => {
+    assert.equal(ok(normalisePhone('9198765432', '+91')).phoneNumber, '+919198765432');
+    assert.equal(ok(normalisePhone('91 98765 43210', '+91')).phoneNumber, '+919876543210');
+    // Russia's trunk prefix is 8, and 800 numbers start with it too.
+    assert.equal(ok(normalisePhone('8 800 555 35 35', '+7')).phoneNumber, '+78005553535');
+    assert.equal(ok(normalisePhone('800 555 35 35', '+7')).phoneNumber, '+78005553535');
+  });
+
+  it('decides plain national digits without libphonenumber, and leaves prefixed or international input to it', () => {
+    assert.deepEqual(normalisePhoneFast('98765 43210', '91'), normalisePhone('9876543210', '+91'));
+    assert.equal(normalisePhoneFast('98765', '+91')?.ok, false);
+    const leftToLibphonenumber: [string, string][] = [
+      ['0 98765 43210', '+91'],
+      ['0091 98765 43210', '+91'],
+      ['+919876543210', '+91'],
+      ['12025550123', '+1'],
+      ['98765abc10', '+91'],
+      ['9876543210', '+999'],
+    ];
+    for (const [typed, code] of leftToLibphonenumber) {
+      assert.equal(normalisePhoneFast(typed, code), undefined, `${typed} ${code}`);
+    }
   });
 
   it('reads a non-geographic calling code by the code alone', () => {

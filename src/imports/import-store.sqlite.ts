@@ -1,0 +1,135 @@
+import type SQLite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { ContactRow, Database } from '../db/schema.js';
+import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef } from './import-store.js';
+
+/**
+ * The import's store work on SQLite: prepared statements, row by row, on the one connection, each batch one
+ * `BEGIN IMMEDIATE` transaction taken while Kysely's lock on the connection is held, so that no other query can
+ * interleave with it. The statements are synchronous, so a batch holds the write lock only as long as it computes.
+ * Numbers seen in the file are kept in a TEMP table (its own file, not the database), one per job.
+ */
+export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Database): ImportStore {
+  const locked = <T>(work: () => Promise<T>): Promise<T> => db.connection().execute(() => work());
+
+  return {
+    session(job) {
+      const seen = `temp.import_seen_${job.id}`;
+      let s: ReturnType<typeof prepare> | undefined;
+      const prepare = () => ({
+        lease: handle.prepare('select cancel_requested from import_jobs where id = ? and lease_token = ?').pluck(),
+        seenLine: handle.prepare(`select line from ${seen} where phone = ?`).pluck(),
+        addSeen: handle.prepare(`insert or ignore into ${seen} (phone, line) values (?, ?)`),
+        holder: handle.prepare("select id from contacts where stream_id = ? and account_id = ? and status = 'ACTIVE' and phone_number = ?").pluck(),
+        insert: handle.prepare(
+          `insert into contacts (id, stream_id, account_id, org_id, status, first_name, last_name, salutation, phone_number,
+             country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key)
+           values (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing`,
+        ),
+        update: handle.prepare(
+          `update contacts set first_name = ?, last_name = ?, salutation = ?, extension = ?, last_name_key = ?, full_name_key = ?,
+             updated_by = ?, updated_by_aid = ?, updated_at = ?
+           where stream_id = ? and account_id = ? and id = ? and status = 'ACTIVE' returning *`,
+        ),
+        failure: handle.prepare('insert or replace into import_failures (job_id, line, cells, errors) values (?, ?, ?, ?)'),
+        clearFailures: handle.prepare('delete from import_failures where job_id = ?'),
+        failedLines: handle.prepare('select line from import_failures where job_id = ? and line between ? and ?').pluck(),
+        progress: handle.prepare(
+          `update import_jobs set processed_rows = processed_rows + ?, created_count = created_count + ?,
+             updated_count = updated_count + ?, failed_count = failed_count + ?, resume_line = ?, lease_expires_at = ?, updated_at = ?
+           where id = ? and lease_token = ?`,
+        ),
+      });
+      const { streamId, accountId } = job.tenant;
+      const { orgId, userId, appId } = job.actor;
+
+      const tx: BatchTx = {
+        async checkLease() {
+          const flag = s!.lease.get(job.id, job.leaseToken) as number | undefined;
+          if (flag === undefined) throw new LeaseLost();
+          return { cancelRequested: flag === 1 };
+        },
+        async probe(keys, phones, withHolders) {
+          const seenLines = keys.map((k) => (s!.seenLine.get(k) as number | undefined) ?? null);
+          const holders = withHolders ? phones.map((p) => (s!.holder.get(streamId, accountId, p) as string | undefined) ?? null) : phones.map(() => null);
+          return { seen: seenLines, holders };
+        },
+        async holders(phones) {
+          return phones.map((p) => (s!.holder.get(streamId, accountId, p) as string | undefined) ?? null);
+        },
+        async addSeen(keys, lines) {
+          for (let i = 0; i < keys.length; i++) s!.addSeen.run(keys[i], lines[i]);
+        },
+        async insertContacts(rows, now) {
+          const inserted = new Set<string>();
+          // In number order: neighbouring keys of the phone indexes share pages, which the cache then keeps.
+          const sorted = [...rows].sort((a, b) => (a.values.phoneNumber < b.values.phoneNumber ? -1 : 1));
+          for (const { id, values: v } of sorted) {
+            const info = s!.insert.run(
+              id, streamId, accountId, orgId, v.firstName, v.lastName, v.salutation, v.phoneNumber, v.countryCode, v.extension,
+              userId, appId, job.id, now, now, v.last_name_key, v.full_name_key,
+            );
+            if (info.changes > 0) inserted.add(id);
+          }
+          return inserted;
+        },
+        async updateContacts(updates, now) {
+          const rows = new Map<string, ContactRow>();
+          for (const { holderId, values: v } of updates) {
+            const row = s!.update.get(v.firstName, v.lastName, v.salutation, v.extension, v.last_name_key, v.full_name_key, userId, appId, now, streamId, accountId, holderId) as ContactRow | undefined;
+            if (row) rows.set(holderId, row);
+          }
+          return rows;
+        },
+        async addFailures(failures) {
+          for (const f of failures) s!.failure.run(job.id, f.line, JSON.stringify(f.cells), JSON.stringify(f.errors));
+        },
+        async clearFailures() {
+          s!.clearFailures.run(job.id);
+        },
+        async failedLines(from, to) {
+          return new Set(s!.failedLines.all(job.id, from, to) as number[]);
+        },
+        async saveProgress(p) {
+          const info = s!.progress.run(p.delta.processed, p.delta.created, p.delta.updated, p.delta.failed, p.resumeLine, p.leaseExpiresAt, p.now, job.id, job.leaseToken);
+          if (info.changes === 0) throw new LeaseLost();
+        },
+      };
+
+      const session: ImportSession = {
+        async open() {
+          await locked(async () => {
+            handle.exec(`drop table if exists ${seen}; create table ${seen} (phone integer primary key, line integer not null)`);
+            s = prepare();
+          });
+        },
+        transaction(work) {
+          return locked(async () => {
+            handle.exec('begin immediate');
+            try {
+              const result = await work(tx);
+              handle.exec('commit');
+              return result;
+            } catch (error) {
+              if (handle.inTransaction) handle.exec('rollback');
+              throw error;
+            }
+          });
+        },
+        async close() {
+          await locked(async () => {
+            handle.exec(`drop table if exists ${seen}`);
+          });
+        },
+      };
+      return session;
+    },
+    async refreshStatistics() {
+      // SQLite plans these queries from its indexes alone; nothing to refresh.
+    },
+    async dropLeftovers() {
+      // TEMP tables end with the connection that made them.
+    },
+  };
+}
+

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import type { ImportJobRow } from '../db/schema.js';
+import type { ImportJobRepository } from './import-job.repository.js';
+import type { ImportRunner, RunOutcome } from './import-runner.js';
+import type { ImportStore } from './import-store.js';
+import type { UploadStore } from './upload-store.js';
+
+export interface WorkerDeps {
+  jobs: ImportJobRepository;
+  uploads: UploadStore;
+  /** The synchronous endpoint's local copies of uploads, swept of those whose request died. */
+  scratch: UploadStore;
+  store: ImportStore;
+  run: ImportRunner;
+  /** Jobs this process runs at once; 0 makes an instance that only takes uploads. */
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  retentionMs: number;
+  now: () => number;
+  log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void };
+}
+
+const SWEEP_MS = 3600_000;
+// An upload with no job row is left by a crash between keeping the file and committing the job.
+const ORPHAN_AGE_MS = 3600_000;
+
+/**
+ * Takes queued jobs (and jobs whose worker died) from the store and runs them, `concurrency` at a time; removes
+ * finished jobs after the retention period. Every instance on the same store may run one: the lease decides.
+ */
+export function createImportWorker(deps: WorkerDeps) {
+  let running = false;
+  let stopping = false;
+  const active = new Set<Promise<void>>();
+  let wake: (() => void) | undefined;
+  let loop: Promise<void> | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  const nap = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  /** Runs a claimed job to its end; what it returns says how it ended, never throws. */
+  async function runClaimed(row: ImportJobRow, token: string): Promise<RunOutcome | undefined> {
+    try {
+      const outcome = await deps.run(row, token, () => deps.uploads.open(row.id));
+      if (outcome.state !== 'lost') await deps.uploads.remove(row.id);
+      deps.log.info({ importId: row.id, state: outcome.state }, 'import job ended');
+      return outcome;
+    } catch (error) {
+      // A store that failed under the job: the lease runs out and a worker takes the job up again.
+      deps.log.warn({ err: error, importId: row.id }, 'import job interrupted');
+      return undefined;
+    }
+  }
+
+  async function runOne(): Promise<boolean> {
+    const token = randomBytes(16).toString('hex');
+    const row = await deps.jobs.claim(token, deps.now(), deps.leaseMs);
+    if (!row) return false;
+    const work = runClaimed(row, token).then(() => {});
+    active.add(work);
+    void work.finally(() => {
+      active.delete(work);
+      wake?.();
+    });
+    return true;
+  }
+
+  async function poll(): Promise<void> {
+    while (running) {
+      let claimed = false;
+      if (active.size < deps.concurrency) {
+        try {
+          claimed = await runOne();
+        } catch (error) {
+          deps.log.warn({ err: error }, 'could not claim an import job');
+        }
+      }
+      if (!claimed && running) await nap(deps.pollMs);
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    try {
+      const ids = await deps.jobs.expired(deps.now() - deps.retentionMs, deps.now() - deps.leaseMs);
+      for (const id of ids) {
+        await deps.uploads.remove(id);
+        await deps.jobs.remove(id);
+      }
+      const keep = (candidates: string[]) => deps.jobs.unfinished(candidates);
+      await deps.uploads.removeOrphans(deps.now() - ORPHAN_AGE_MS, keep);
+      await deps.scratch.removeOrphans(deps.now() - ORPHAN_AGE_MS, keep);
+      await deps.store.dropLeftovers(await deps.jobs.allUnfinished());
+      if (ids.length) await deps.jobs.reclaimSpace();
+    } catch (error) {
+      deps.log.warn({ err: error }, 'import retention sweep failed');
+    }
+  }
+
+  return {
+    /** Starts polling (when concurrency > 0) and the retention sweep, which runs at once and then hourly. */
+    start(): void {
+      if (running) return;
+      running = true;
+      void sweep();
+      sweeper = setInterval(() => void sweep(), SWEEP_MS);
+      sweeper.unref();
+      if (deps.concurrency > 0) loop = poll();
+    },
+    /** A job was queued here: look now rather than at the next poll. */
+    kick(): void {
+      wake?.();
+    },
+    /** Claims this one job and runs it here and now (the CLI's import); undefined when another worker holds it. */
+    async runJob(id: string): Promise<RunOutcome | undefined> {
+      const token = randomBytes(16).toString('hex');
+      const row = await deps.jobs.claim(token, deps.now(), deps.leaseMs, id);
+      return row ? runClaimed(row, token) : undefined;
+    },
+    /** True once stop() was called: runs stop before their next batch and leave the job to another worker. */
+    isStopping: () => stopping,
+    /** Stops taking jobs; running ones stop after their current batch and give their lease up. */
+    async stop(): Promise<void> {
+      running = false;
+      stopping = true;
+      if (sweeper) clearInterval(sweeper);
+      wake?.();
+      await loop;
+      await Promise.allSettled([...active]);
+    },
+  };
+}
+
+export type ImportWorker = ReturnType<typeof createImportWorker>;

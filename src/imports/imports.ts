@@ -1,0 +1,62 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import type { Store } from '../db/database.js';
+import { createImportJobRepository } from './import-job.repository.js';
+import { createImportJobs } from './import-jobs.service.js';
+import { createImportRunner } from './import-runner.js';
+import { createPostgresImportStore } from './import-store.postgres.js';
+import { createSqliteImportStore } from './import-store.sqlite.js';
+import type { ImportStore } from './import-store.js';
+import { createImportWorker, type WorkerDeps } from './import-worker.js';
+import { createSyncImport } from './sync-import.js';
+import { createFileUploadStore, createTableUploadStore, type UploadStore } from './upload-store.js';
+
+export type ImportsConfig = Pick<
+  Config,
+  'importMaxBytes' | 'importMaxRows' | 'importRetentionDays' | 'importWorkers' | 'importLeaseSeconds' | 'importPollMs' | 'importBatchRows' | 'importUploadDir'
+>;
+
+/** Where uploads of a SQLite store wait: beside its file, so they live and go with it. */
+function uploadDir(store: Store, config: ImportsConfig): string {
+  if (config.importUploadDir) return config.importUploadDir;
+  if (store.file && store.file !== ':memory:') return `${path.resolve(store.file)}-uploads`;
+  return path.join(os.tmpdir(), `dialbook-uploads-${process.pid}`);
+}
+
+/** Everything imports are made of, wired for one store: jobs, the synchronous endpoint, the worker. */
+export function createImports(deps: { store: Store; config: ImportsConfig; log: WorkerDeps['log']; now?: () => number }) {
+  const { store, config } = deps;
+  const now = deps.now ?? Date.now;
+  const jobs = createImportJobRepository(store.db, store.dialect);
+  const engineStore: ImportStore =
+    store.dialect === 'sqlite' ? createSqliteImportStore(store.db, store.sqlite!) : createPostgresImportStore(store.pool!);
+  const uploads: UploadStore = store.dialect === 'sqlite' ? createFileUploadStore(uploadDir(store, config)) : createTableUploadStore(store.db, now);
+  // A synchronous run reads its upload back from a local scratch file; no other process ever takes it over.
+  const scratch = createFileUploadStore(path.join(os.tmpdir(), 'dialbook-sync-imports'), { durable: false });
+  const leaseMs = config.importLeaseSeconds * 1000;
+  const limits = { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows };
+  let stopping = false;
+  const run = createImportRunner({ jobs, store: engineStore, leaseMs, batchRows: config.importBatchRows, now, stopping: () => stopping });
+  const worker = createImportWorker({
+    jobs, uploads, scratch, store: engineStore, run, concurrency: config.importWorkers, leaseMs, pollMs: config.importPollMs,
+    retentionMs: config.importRetentionDays * 86_400_000, now, log: deps.log,
+  });
+  const service = createImportJobs({ jobs, uploads, limits, now, queued: () => worker.kick() });
+  const importCsv = createSyncImport({ jobs, scratch, run, limits, leaseMs, now });
+  return {
+    jobs: service,
+    importCsv,
+    worker: {
+      start: () => worker.start(),
+      async stop() {
+        stopping = true;
+        await worker.stop();
+      },
+    },
+    /** Runs one job in this process now (the CLI), whatever the worker is doing. */
+    runJob: (id: string) => worker.runJob(id),
+  };
+}
+
+export type Imports = ReturnType<typeof createImports>;

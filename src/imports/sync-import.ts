@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RequestContext } from '../auth/authenticator.js';
+import { toContact } from '../contacts/contact.mapper.js';
+import { newObjectId } from '../shared/ids.js';
+import type { ImportOptions, SettledRow } from './import-engine.js';
+import type { ImportJobRepository } from './import-job.repository.js';
+import type { ImportRunner, RunnableJob } from './import-runner.js';
+import { checkUpload, type UploadLimits } from './upload-check.js';
+import type { UploadStore } from './upload-store.js';
+
+export interface OutcomeCounts {
+  total: number;
+  created: number;
+  updated: number;
+  failed: number;
+}
+
+/** What a synchronous import did. Its answer's pieces were written to files as rows settled; nothing is read back. */
+export interface ImportOutcome {
+  options: ImportOptions;
+  counts: OutcomeCounts;
+  /** The first error code of each failed row. */
+  failureCodes: Set<string>;
+  /** The created and updated contacts as JSON, comma-separated, in file order. */
+  contactsJson(): AsyncIterable<string>;
+  /** `{row, action, id}` entries, comma-separated, in file order. */
+  succeededJson(): AsyncIterable<string>;
+  /** `{row, errors}` entries, comma-separated, in file order. */
+  failedJson(): AsyncIterable<string>;
+  /** Removes the run's files and records; call once the answer is sent. */
+  dispose(): Promise<void>;
+}
+
+export interface SyncImportDeps {
+  jobs: Pick<ImportJobRepository, 'create' | 'failures' | 'remove'>;
+  /** Where the upload waits while the request runs it: a local scratch folder, since no other worker takes it over. */
+  scratch: UploadStore;
+  run: ImportRunner;
+  limits: UploadLimits;
+  leaseMs: number;
+  now: () => number;
+}
+
+/** Appends comma-separated JSON entries to a file, a batch at a time. */
+class JsonList {
+  private first = true;
+  private handle: fs.promises.FileHandle | undefined;
+  constructor(readonly file: string) {}
+
+  async reset(): Promise<void> {
+    await this.handle?.close();
+    this.handle = await fs.promises.open(this.file, 'w');
+    this.first = true;
+  }
+
+  async append(entries: string[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.handle!.write((this.first ? '' : ',') + entries.join(','));
+    this.first = false;
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+
+  read(): AsyncIterable<string> {
+    return fs.createReadStream(this.file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  }
+}
+
+/**
+ * POST /contacts/import-contacts without `Prefer: respond-async`: the same engine as a job, run inside the request.
+ * The answer's status depends on every row, so its pieces are written to scratch files as batches settle and sent
+ * once the run has ended.
+ */
+export function createSyncImport(deps: SyncImportDeps) {
+  return async function importCsv(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions): Promise<ImportOutcome> {
+    const id = newObjectId(deps.now());
+    const token = randomBytes(16).toString('hex');
+    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `dialbook-import-${id}-`));
+    const contacts = new JsonList(path.join(dir, 'contacts.json'));
+    const succeeded = new JsonList(path.join(dir, 'succeeded.json'));
+    const failureCodes = new Set<string>();
+    let created = false;
+    const dispose = async () => {
+      await contacts.close();
+      await succeeded.close();
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      await deps.scratch.remove(id);
+      if (created) await deps.jobs.remove(id);
+    };
+    try {
+      const checked = checkUpload(upload, deps.limits);
+      await deps.scratch.save(id, checked.chunks);
+      const file = checked.result();
+      const now = deps.now();
+      await deps.jobs.create(ctx, ctx, {
+        id, kind: 'sync', options: JSON.stringify(options), fileName: null, bytes: file.bytes, header: file.header, totalRows: file.rows,
+        leaseToken: token, leaseExpiresAt: now + deps.leaseMs, now,
+      });
+      created = true;
+      const row: RunnableJob = {
+        id, stream_id: ctx.streamId, account_id: ctx.accountId, org_id: ctx.orgId, created_by: ctx.userId, created_by_aid: ctx.appId,
+        options: JSON.stringify(options), resume_line: 0, processed_rows: 0, created_count: 0, updated_count: 0, failed_count: 0,
+      };
+      const outcome = await deps.run(row, token, () => deps.scratch.open(id), {
+        async beginAnswer() {
+          await contacts.reset();
+          await succeeded.reset();
+        },
+        async settled(rows: SettledRow[]) {
+          await contacts.append(rows.filter((r) => r.contact).map((r) => JSON.stringify(toContact(r.contact!))));
+          await succeeded.append(rows.map((r) => JSON.stringify(r.id ? { row: r.line, action: r.action, id: r.id } : { row: r.line, action: r.action })));
+        },
+        failed(rows) {
+          for (const r of rows) failureCodes.add(r.errors[0]!.code);
+        },
+      });
+      if (outcome.state === 'failed') throw outcome.cause;
+      if (outcome.state !== 'completed') throw new Error(`the import ended as ${outcome.state}`);
+      await contacts.close();
+      await succeeded.close();
+      const c = outcome.counts;
+      return {
+        options,
+        counts: { total: c.processed, created: c.created, updated: c.updated, failed: c.failed },
+        failureCodes,
+        contactsJson: () => contacts.read(),
+        succeededJson: () => succeeded.read(),
+        failedJson: () => failedEntries(deps.jobs, id),
+        dispose,
+      };
+    } catch (error) {
+      await dispose().catch(() => {});
+      throw error;
+    }
+  };
+}
+
+async function* failedEntries(jobs: Pick<ImportJobRepository, 'failures'>, id: string): AsyncGenerator<string> {
+  let first = true;
+  for (let after = 0; ; ) {
+    const rows = await jobs.failures(id, after, 1000);
+    if (rows.length === 0) return;
+    yield (first ? '' : ',') + rows.map((r) => `{"row":${r.line},"errors":${r.errors}}`).join(',');
+    first = false;
+    after = rows[rows.length - 1]!.line;
+  }
+}
