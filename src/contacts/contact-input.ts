@@ -23,6 +23,11 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; errors: ErrorDeta
 
 const NAME_MAX = 256;
 const EXTENSION_MAX = 32;
+const PHONE_MAX = 64;
+const COUNTRY_CODE_MAX = 8;
+
+/** Longest value each field may have, once trimmed (UTF-16 code units). */
+export const FIELD_MAX = { name: NAME_MAX, extension: EXTENSION_MAX, phoneNumber: PHONE_MAX, countryCode: COUNTRY_CODE_MAX } as const;
 
 const TEXT_FIELDS = [
   ['firstName', 'firstName', NAME_MAX],
@@ -45,8 +50,8 @@ export function checkNewContact(input: ContactInput): Checked<ContactFields> {
   if (input.cellPhone !== undefined && !isObject(input.cellPhone)) {
     errors.push({ msg: 'cellPhone must be an object', code: 'INVALID_FIELD', field: 'cellPhone' });
   }
-  const phoneNumber = text(cellPhone.phoneNumber, 'cellPhone.phoneNumber', 64);
-  const countryCode = text(cellPhone.countryCode, 'cellPhone.countryCode', 8);
+  const phoneNumber = text(cellPhone.phoneNumber, 'cellPhone.phoneNumber', PHONE_MAX);
+  const countryCode = text(cellPhone.countryCode, 'cellPhone.countryCode', COUNTRY_CODE_MAX);
   const extension = text(cellPhone.extension, 'cellPhone.extension', EXTENSION_MAX);
   if (phoneNumber && countryCode) {
     const phone = normalisePhone(phoneNumber, countryCode);
@@ -85,8 +90,8 @@ export function checkContactChanges(
         errors.push(checked);
         return undefined;
       };
-      const number = opt(phoneNumber, 'cellPhone.phoneNumber', 64);
-      const code = opt(countryCode, 'cellPhone.countryCode', 8);
+      const number = opt(phoneNumber, 'cellPhone.phoneNumber', PHONE_MAX);
+      const code = opt(countryCode, 'cellPhone.countryCode', COUNTRY_CODE_MAX);
       const ext = opt(extension, 'cellPhone.extension', EXTENSION_MAX);
       if (ext !== undefined) changes.extension = ext;
       if (number !== undefined || code !== undefined) {

@@ -11,6 +11,9 @@
  * new migration that refolds.
  */
 export function foldName(name: string): string {
+  // Printable ASCII alone is the usual case: it has nothing to decompose, strip or drop, and its only white space
+  // is the plain space, so the fold is lower-casing, runs of spaces made one, and the ends trimmed.
+  if (PRINTABLE_ASCII.test(name)) return name.toLowerCase().replace(SPACES, ' ').trim();
   return name
     .toLowerCase()
     .normalize('NFKD')
@@ -21,6 +24,9 @@ export function foldName(name: string): string {
     .replace(/\p{Cc}/gu, '')
     .trim();
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const SPACES = / {2,}/g;
 
 export interface NameKeys {
   last_name_key: string;

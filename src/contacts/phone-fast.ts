@@ -1,9 +1,9 @@
 import { isSupportedCountry, Metadata } from 'libphonenumber-js';
 
 /**
- * What the fast path decides for national digits: the E.164 number, `E164_TOO_LONG`, or the reason
- * libphonenumber's length check gives (`validatePhoneNumberLength`). `undefined` from `nationalVerdict` means
- * "not sure": libphonenumber must read the number.
+ * What the fast path decides for a number: the E.164 number, `E164_TOO_LONG`, or the reason libphonenumber's
+ * length check gives (`validatePhoneNumberLength`). A verdict function's `undefined` means "not sure":
+ * libphonenumber must read the number.
  */
 export type LengthReason = 'TOO_SHORT' | 'TOO_LONG' | 'INVALID_LENGTH';
 export type FastVerdict = `+${string}` | 'E164_TOO_LONG' | LengthReason;
@@ -33,6 +33,8 @@ interface Plan {
   mainLengths: number[];
   /** By digit count: the length check's answer, or undefined where countries sharing the code disagree. */
   byLength: (LengthCheck | undefined)[];
+  /** No shorter start of the code is a calling code itself, so libphonenumber reads `+<cc>…` as this code. */
+  prefixFree: boolean;
 }
 
 const E164_MAX_DIGITS = 15;
@@ -91,6 +93,7 @@ function buildPlan(cc: string): Plan | null {
     nationalPattern: new RegExp(`^(?:${pattern})$`),
     mainLengths,
     byLength,
+    prefixFree: [...cc].every((_, end) => end === 0 || !metadata.hasCallingCode(cc.slice(0, end))),
   };
 }
 
@@ -111,20 +114,40 @@ function planFor(cc: string): Plan | null {
 export function nationalVerdict(cc: string, digits: string): FastVerdict | undefined {
   const plan = planFor(cc);
   const length = digits.length;
-  if (!plan || length < MIN_NATIONAL) return undefined;
-  if (plan.idd?.test(digits)) return undefined;
-  if (plan.nationalPrefix) {
-    // A prefix pattern that matches nothing (AR's is all optional) leaves the digits as they are.
-    const prefix = plan.nationalPrefix.exec(digits);
-    if (prefix && prefix[0] !== '') return undefined;
-  }
+  if (!plan || length < MIN_NATIONAL || plan.idd?.test(digits) || hasNationalPrefix(plan, digits)) return undefined;
   // libphonenumber drops a leading calling code if the digits do not fit the plan without it, or are too long.
   if (digits.startsWith(cc) && (checkLength(length, plan.mainLengths) === 'TOO_LONG' || !plan.nationalPattern.test(digits))) {
     return undefined;
   }
   // Past 17 digits libphonenumber throws TOO_LONG, which normalisePhone reports the same way as E.164's limit.
   if (cc.length + length > E164_MAX_DIGITS) return 'E164_TOO_LONG';
-  const check = plan.byLength[length];
+  return verdict(plan, cc, digits);
+}
+
+/**
+ * The same for a complete number, `+` then `digits`, that should start with calling code `cc`. libphonenumber
+ * reads the calling code off the front and strips nothing but a national prefix typed after it.
+ */
+export function internationalVerdict(cc: string, digits: string): FastVerdict | undefined {
+  const plan = planFor(cc);
+  if (!plan) return undefined;
+  if (digits.length > E164_MAX_DIGITS) return 'E164_TOO_LONG';
+  // Another calling code in front is a mismatch for libphonenumber to word.
+  if (!plan.prefixFree || !digits.startsWith(cc)) return undefined;
+  const national = digits.slice(cc.length);
+  if (national.length < MIN_NATIONAL || hasNationalPrefix(plan, national)) return undefined;
+  return verdict(plan, cc, national);
+}
+
+function hasNationalPrefix(plan: Plan, digits: string): boolean {
+  if (!plan.nationalPrefix) return false;
+  // A prefix pattern that matches nothing (AR's is all optional) leaves the digits as they are.
+  const prefix = plan.nationalPrefix.exec(digits);
+  return prefix !== null && prefix[0] !== '';
+}
+
+function verdict(plan: Plan, cc: string, national: string): FastVerdict | undefined {
+  const check = plan.byLength[national.length];
   if (check === undefined) return undefined;
-  return check === 'IS_POSSIBLE' ? `+${cc}${digits}` : check;
+  return check === 'IS_POSSIBLE' ? `+${cc}${national}` : check;
 }

@@ -170,12 +170,16 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
       return Number(r.numUpdatedRows) > 0;
     },
 
+    async removeFailures(id: string): Promise<void> {
+      await db.deleteFrom('import_failures').where('job_id', '=', id).execute();
+    },
+
     async remove(id: string): Promise<void> {
       await db.deleteFrom('import_failures').where('job_id', '=', id).execute();
       await db.deleteFrom('import_jobs').where('id', '=', id).execute();
     },
 
-    /** Jobs finished before `before`, and sync runs whose request died (lease ran out before `staleBefore`). */
+    /** Jobs finished before `before`, and synchronous runs whose process died (their lease ran out before `staleBefore`). */
     async expired(before: number, staleBefore: number): Promise<string[]> {
       const rows = await db
         .selectFrom('import_jobs')

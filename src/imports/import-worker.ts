@@ -21,7 +21,6 @@ export interface WorkerDeps {
   log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void };
 }
 
-const SWEEP_MS = 3600_000;
 // An upload with no job row is left by a crash between keeping the file and committing the job.
 const ORPHAN_AGE_MS = 3600_000;
 
@@ -89,7 +88,7 @@ export function createImportWorker(deps: WorkerDeps) {
 
   async function sweep(): Promise<void> {
     try {
-      const ids = await deps.jobs.expired(deps.now() - deps.retentionMs, deps.now() - deps.leaseMs);
+      const ids = await deps.jobs.expired(deps.now() - deps.retentionMs, deps.now());
       for (const id of ids) {
         await deps.uploads.remove(id);
         await deps.jobs.remove(id);
@@ -105,12 +104,13 @@ export function createImportWorker(deps: WorkerDeps) {
   }
 
   return {
-    /** Starts polling (when concurrency > 0) and the retention sweep, which runs at once and then hourly. */
+    /** Starts polling (when concurrency > 0) and the retention sweep, which runs at once and then every two leases (at most hourly). */
     start(): void {
       if (running) return;
       running = true;
       void sweep();
-      sweeper = setInterval(() => void sweep(), SWEEP_MS);
+      // Often enough that a synchronous run whose process died leaves no record behind for long.
+      sweeper = setInterval(() => void sweep(), Math.min(3600_000, Math.max(10_000, 2 * deps.leaseMs)));
       sweeper.unref();
       if (deps.concurrency > 0) loop = poll();
     },

@@ -35,7 +35,7 @@ export interface ImportOutcome {
 }
 
 export interface SyncImportDeps {
-  jobs: Pick<ImportJobRepository, 'create' | 'failures' | 'remove'>;
+  jobs: Pick<ImportJobRepository, 'create' | 'failures' | 'remove' | 'removeFailures'>;
   /** Where the upload waits while the request runs it: a local scratch folder, since no other worker takes it over. */
   scratch: UploadStore;
   run: ImportRunner;
@@ -91,7 +91,8 @@ export function createSyncImport(deps: SyncImportDeps) {
       await succeeded.close();
       await fs.promises.rm(dir, { recursive: true, force: true });
       await deps.scratch.remove(id);
-      if (created) await deps.jobs.remove(id);
+      // The run's record stays (removed with the finished jobs after IMPORT_RETENTION_DAYS); its failures were the answer.
+      if (created) await deps.jobs.removeFailures(id);
     };
     try {
       const checked = checkUpload(upload, deps.limits);
@@ -136,6 +137,8 @@ export function createSyncImport(deps: SyncImportDeps) {
       };
     } catch (error) {
       await dispose().catch(() => {});
+      // A run refused or stopped midway leaves no record behind.
+      if (created) await deps.jobs.remove(id).catch(() => {});
       throw error;
     }
   };

@@ -91,13 +91,15 @@ describe('normalisePhone', () => {
     assert.equal(ok(normalisePhone('800 555 35 35', '+7')).phoneNumber, '+78005553535');
   });
 
-  it('decides plain national digits without libphonenumber, and leaves prefixed or international input to it', () => {
+  it('decides plain digits without libphonenumber, and leaves prefixed or mismatched input to it', () => {
     assert.deepEqual(normalisePhoneFast('98765 43210', '91'), normalisePhone('9876543210', '+91'));
+    assert.deepEqual(normalisePhoneFast('+91 98765-43210', '+91'), normalisePhone('9876543210', '+91'));
     assert.equal(normalisePhoneFast('98765', '+91')?.ok, false);
     const leftToLibphonenumber: [string, string][] = [
       ['0 98765 43210', '+91'],
       ['0091 98765 43210', '+91'],
-      ['+919876543210', '+91'],
+      ['+91 0 98765 43210', '+91'],
+      ['+449876543210', '+91'],
       ['12025550123', '+1'],
       ['98765abc10', '+91'],
       ['9876543210', '+999'],
