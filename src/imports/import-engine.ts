@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isTransactionConflict } from '../db/errors.js';
 import type { ContactRow } from '../db/schema.js';
 import { ServiceUnavailableError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId } from '../shared/ids.js';
@@ -52,6 +54,7 @@ export interface EngineRun {
 export type EngineResult = { state: 'completed' | 'cancelled'; counts: Counts };
 
 const ATOMIC_ATTEMPTS = 3;
+const CONFLICT_ATTEMPTS = 5;
 
 /** The rows' fate could not be kept in an atomic import: a concurrent writer took a number after the check. */
 class LostRace extends Error {}
@@ -72,12 +75,12 @@ export async function runImport(run: EngineRun): Promise<EngineResult> {
     try {
       return await runAtomic(run, now);
     } catch (error) {
-      if (!(error instanceof LostRace)) throw error;
+      // A deadlock PostgreSQL broke in the write pass is a race lost like any other: start over.
+      if (!(error instanceof LostRace) && !isTransactionConflict(error)) throw error;
       if (attempt >= ATOMIC_ATTEMPTS) {
         throw new ServiceUnavailableError({ msg: 'Other writes to the same phone numbers kept this import from applying; try again', code: 'IMPORT_CONTENDED' });
       }
       await run.session.open();
-      await run.session.transaction((tx) => tx.clearFailures());
     }
   }
 }
@@ -88,11 +91,11 @@ async function runInBatches(run: EngineRun, counts: Counts, now: () => number): 
   for await (const all of prefetched(rowBatches(run.source(), run.batchRows))) {
     // Rows a taken-over job already applied only tell which numbers the file has had.
     const done = all.filter((r) => r.line <= run.resumeLine);
-    if (done.length) await run.session.transaction((tx) => rememberNumbers(tx, done));
+    if (done.length) await transaction(run, (tx) => rememberNumbers(tx, done));
     const rows = done.length ? all.filter((r) => r.line > run.resumeLine) : all;
     if (rows.length === 0) continue;
     if (run.stopping?.()) throw new Stopped();
-    const outcome = await run.session.transaction(async (tx) => {
+    const outcome = await transaction(run, async (tx) => {
       if ((await tx.checkLease('lock')).cancelRequested) return undefined;
       const t = now();
       const batch = await settleRows(tx, run, rows, { write, strict: false, now: t });
@@ -109,13 +112,15 @@ async function runInBatches(run: EngineRun, counts: Counts, now: () => number): 
 }
 
 async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResult> {
+  // Failures an earlier attempt recorded (a race lost, or a worker that died) are found again by this one.
+  await transaction(run, (tx) => tx.clearFailures());
   // Pass 1: check every row, write no contact.
   const check: Counts = zero();
   let lastLine = 0;
   await run.hooks?.beginAnswer?.();
   for await (const rows of prefetched(rowBatches(run.source(), run.batchRows))) {
     if (run.stopping?.()) throw new Stopped();
-    const batch = await run.session.transaction(async (tx) => {
+    const batch = await transaction(run, async (tx) => {
       if ((await tx.checkLease('read')).cancelRequested) throw new Cancelled();
       const t = now();
       const settled = await settleRows(tx, run, rows, { write: false, strict: false, now: t });
@@ -154,7 +159,7 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
 /** An atomic import with a bad row: every other row fails as NOT_WRITTEN, so every row is counted and listed. */
 async function failAllRows(run: EngineRun, total: number, lastLine: number, now: () => number): Promise<EngineResult> {
   for await (const rows of rowBatches(run.source(), run.batchRows)) {
-    await run.session.transaction(async (tx) => {
+    await transaction(run, async (tx) => {
       const failed = await tx.failedLines(rows[0]!.line, rows[rows.length - 1]!.line);
       const notWritten = rows.filter((r) => !failed.has(r.line)).map((r) => ({ line: r.line, cells: r.cells, errors: [NOT_WRITTEN] }));
       await tx.addFailures(notWritten);
@@ -168,7 +173,7 @@ async function failAllRows(run: EngineRun, total: number, lastLine: number, now:
 }
 
 async function finishAtomic(run: EngineRun, counts: Counts, lastLine: number, now: () => number): Promise<EngineResult> {
-  await run.session.transaction(async (tx) => {
+  await transaction(run, async (tx) => {
     const t = now();
     await tx.saveProgress({ delta: counts, resumeLine: lastLine, leaseExpiresAt: t + run.leaseMs, now: t });
   });
@@ -351,6 +356,21 @@ async function* prefetched<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
     }
   } finally {
     await source.return(undefined);
+  }
+}
+
+/**
+ * One batch's transaction, run again when PostgreSQL aborts it to break a deadlock with a concurrent writer (the
+ * whole transaction rolled back, and the batch's decisions are made again inside it, so running it again is safe).
+ */
+async function transaction<T>(run: EngineRun, work: (tx: BatchTx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run.session.transaction(work);
+    } catch (error) {
+      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await sleep(Math.random() * 20 * attempt);
+    }
   }
 }
 
