@@ -180,7 +180,10 @@ async function dialbookImport(dialect: Dialect, mode: Mode, file: string, rows: 
 // ---- Baselines, with the real sqlite3 and psql ----
 
 // The pragmas the service sets on its connection (src/db/database.ts).
-const SERVICE_PRAGMAS = 'PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\nPRAGMA foreign_keys=ON;\n';
+// BENCH_BASELINE_PRAGMAS adds more ("cache_size=-262144 temp_store=memory"), should the service come to set them.
+const EXTRA_PRAGMAS = (process.env.BENCH_BASELINE_PRAGMAS ?? '').split(/[\s,;]+/).filter(Boolean);
+const BASELINE_PRAGMAS = ['journal_mode=WAL', 'synchronous=FULL', 'foreign_keys=ON', ...EXTRA_PRAGMAS];
+const SERVICE_PRAGMAS = BASELINE_PRAGMAS.map((p) => `PRAGMA ${p};\n`).join('');
 const shellPath = (file: string) => `"${file.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** (a) sqlite3 .import of the formed rows into a copy of the migrated, set-up template (every index in place). */
@@ -461,14 +464,14 @@ function report(o: ImportScaleOptions, selected: CaseDef[], runs: Map<string, Ru
     columns: ['case', 'rows', 'seconds, each round', 'min s', 'median s', 'rows/s (median)', 'server RSS start → peak / VmHWM', 'db size', 'measure', 'target', 'met'],
     rows: table,
     notes: [
+      ...notes,
       `Cases alternate their order between rounds (odd rounds as listed, even rounds reversed). Each Dialbook case starts a fresh \`node dist/server.js\` (DATABASE_URL a new SQLite file or a new PostgreSQL database, RATE_LIMIT_PER_MINUTE=0, IMPORT_MAX_ROWS / IMPORT_MAX_BYTES raised to fit, REQUEST_TIMEOUT_MS=3600000, LOG_LEVEL=warn${Object.keys(o.serverEnv).length ? `, ${Object.entries(o.serverEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}) on a store set up by \`node dist/cli/main.js setup --json\`.`,
       `Job: the CSV streamed from disk as a raw text/csv body to POST …/contacts/imports (202 and the job), then GET …/contacts/imports/{id} every ${o.pollMs} ms until completed/failed/cancelled; timed from the request's first byte to the poll that saw it finish (so up to ${o.pollMs} ms late). Sync: the same body to POST …/contacts/import-contacts, the whole answer read (bytes counted, not kept), timed to its last byte.`,
       'Every case checks its result: the job completed with created = rows and failed = 0, the sync import answered 200 and an array, and afterwards the table holds exactly the rows (counted with sqlite3 / psql).',
       'Server RSS: VmRSS of the server process sampled every 50 ms from /proc during the import (start → peak), and its VmHWM (kernel high-water mark for the process\'s whole life) at the end; medians over rounds.',
-      'Baselines: (a) `sqlite3 .import --csv` of the formed rows (ids, tenant, ACTIVE, E.164 number, name keys, timestamps; empty cells for the nullable columns an import leaves NULL) into a copy of a database migrated by `dialbook migrate` + `setup` (all indexes, the stream row for the foreign key), with the service\'s pragmas (journal_mode=WAL, synchronous=FULL, foreign_keys=ON), one transaction; (b) `sqlite3 .import` of the upload itself into a bare table of its 6 columns with a unique index on the number; (c) `psql \\copy … with (format csv)` of the formed rows into a copy (CREATE DATABASE … TEMPLATE) of a database migrated the same way. Baselines are timed from spawning sqlite3 / psql to its exit.',
+      'Baselines: (a) `sqlite3 .import --csv` of the formed rows (ids, tenant, ACTIVE, E.164 number, name keys, timestamps; empty cells for the nullable columns an import leaves NULL) into a copy of a database migrated by `dialbook migrate` + `setup` (all indexes, the stream row for the foreign key), with the service\'s pragmas (' + BASELINE_PRAGMAS.join(', ') + '; the rest at sqlite3\'s defaults), one transaction; (b) `sqlite3 .import` of the upload itself into a bare table of its 6 columns with a unique index on the number; (c) `psql \\copy … with (format csv)` of the formed rows into a copy (CREATE DATABASE … TEMPLATE) of a database migrated the same way. Baselines are timed from spawning sqlite3 / psql to its exit.',
       'db size: SQLite, the database file after `PRAGMA wal_checkpoint(TRUNCATE)` (plus any -wal left), "beside" = other files in its folder; PostgreSQL, pg_database_size of the fresh database.',
       distReport(),
-      ...notes,
       ...details,
       ...failures,
       `(whole bench ${seconds.toFixed(0)} s)`,

@@ -1,17 +1,14 @@
 // `npm run bench`: every benchmark, one after another, each printed as a table with the machine it ran on.
-// `npm run bench -- csv phone` runs only the named ones (csv, phone, import-sqlite, import-postgres).
+// `npm run bench -- csv phone` runs only the named ones (csv, phone, import-scale).
 import { execSync } from 'node:child_process';
 import os from 'node:os';
 import { csvParsersBench } from './csv-parsers.js';
-import { importBench } from './import.js';
 import { phoneBench } from './phone.js';
 import { formatReport, secondsSince, type BenchReport } from './support.js';
 
 const BENCHMARKS: Record<string, () => Promise<BenchReport>> = {
   csv: () => csvParsersBench(),
   phone: () => phoneBench(),
-  'import-sqlite': () => importBench({ dialects: ['sqlite'], withoutStore: true }),
-  'import-postgres': () => importBench({ dialects: ['postgres'], withoutStore: false }),
   // Loaded when asked for; options by environment (BENCH_ROWS, BENCH_ROUNDS, BENCH_SKIP_5M, …: see bench/import-scale.ts).
   'import-scale': async () => (await import('./import-scale.js')).importScaleBench(),
 };

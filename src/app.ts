@@ -73,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const imports = createImports({ store, config, log: app.log });
   // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
   app.addHook('onReady', async () => imports.worker.start());
-  app.addHook('preClose', async () => imports.worker.stop());
+  app.addHook('onClose', async () => imports.worker.stop());
   // A running key unrenewed for longer than any request may last (plus a margin) belongs to a process that died.
   const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
   const idempotent = idempotencyHooks(idempotency);

@@ -6,9 +6,10 @@ import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
+import { UsageError } from './errors.js';
+import type { ImportCommandOptions } from './import-command.js';
 
-/** A mistake in how the CLI was called: printed as one line, like a domain error. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Runs a command against the store named by DATABASE_URL, schema brought up to date first. */
 async function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
@@ -154,6 +155,45 @@ export function buildCli(config: () => Config): Command {
         }),
       );
       print({ ...created }, opts.json);
+    });
+
+  program
+    .command('import')
+    .description('import a CSV file of contacts into a stream, as an import job run here, with its progress')
+    .argument('<file>', 'the CSV file (the columns of POST /contacts/import-contacts)')
+    .requiredOption('--stream <id>', 'the stream (st-…) the contacts go to; its account and organisation are looked up')
+    .addOption(new Option('--on-duplicate <mode>', 'a number an ACTIVE contact already holds: fail the row, or update that contact').choices(['reject', 'update']).default('reject'))
+    .option('--atomic', 'create nothing unless every row is good')
+    .option('--dry-run', 'check and count every row, write nothing')
+    .option('--json', 'print the job (as GET /contacts/imports/{id} answers it) and failuresFile as one JSON object')
+    .addHelpText(
+      'after',
+      `
+The job runs through the same service as POST /contacts/imports, on the store
+DATABASE_URL names, and is listed by GET /contacts/imports. This process runs
+it; a job another worker took first (a server on the same store) is followed
+to its end. On a terminal a progress bar is drawn on stderr. At the end the
+summary is printed (state, totalRows, created, updated, failed, seconds,
+rows/s), or with --json the job.
+
+The contacts record createdByAId "cli", and createdBy the owner of the
+stream's account: its first user (the owner of its first app, made by
+\`dialbook setup\` or \`apps create\`), or "cli" when it has no user yet.
+
+When rows fail, FILE.failures.csv is written beside FILE: the file's header
+plus errorCode and errorMessage, then each failed row as it was. Fix the cells
+and import that file as it is.
+
+Exit code: 0 when the job completed, even with failed rows; 1 when the file
+was refused as a whole (not text, too large, a missing column: no job is
+made), the stream does not exist, or the job failed or was cancelled
+elsewhere; 130 on Ctrl-C, which cancels the job (the rows a non-atomic job
+committed stay).`,
+    )
+    .action(async (file: string, opts: ImportCommandOptions) => {
+      // Loaded here, not at the top: the import engine would slow every other command down.
+      const { runImportCommand } = await import('./import-command.js');
+      process.exitCode = await runImportCommand(config(), file, opts);
     });
 
   return program;

@@ -45,6 +45,8 @@ export interface EngineRun {
   counts: Counts;
   leaseMs: number;
   batchRows: number;
+  /** Parse the next batch while the store writes the current one. */
+  prefetch: boolean;
   hooks?: EngineHooks;
   now?: () => number;
   /** Asked before each batch: true stops the run there (Stopped), leaving the job to another worker. */
@@ -88,7 +90,7 @@ export async function runImport(run: EngineRun): Promise<EngineResult> {
 async function runInBatches(run: EngineRun, counts: Counts, now: () => number): Promise<EngineResult> {
   const write = !run.options.dryRun;
   await run.hooks?.beginAnswer?.();
-  for await (const all of prefetched(rowBatches(run.source(), run.batchRows))) {
+  for await (const all of batchesOf(run)) {
     // Rows a taken-over job already applied only tell which numbers the file has had.
     const done = all.filter((r) => r.line <= run.resumeLine);
     if (done.length) await transaction(run, (tx) => rememberNumbers(tx, done));
@@ -118,7 +120,7 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
   const check: Counts = zero();
   let lastLine = 0;
   await run.hooks?.beginAnswer?.();
-  for await (const rows of prefetched(rowBatches(run.source(), run.batchRows))) {
+  for await (const rows of batchesOf(run)) {
     if (run.stopping?.()) throw new Stopped();
     const batch = await transaction(run, async (tx) => {
       if ((await tx.checkLease('read')).cancelRequested) throw new Cancelled();
@@ -142,7 +144,7 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
   await run.hooks?.beginAnswer?.();
   const result = await run.session.transaction(async (tx) => {
     const written: Counts = zero();
-    for await (const rows of prefetched(rowBatches(run.source(), run.batchRows))) {
+    for await (const rows of batchesOf(run)) {
       if (run.stopping?.()) throw new Stopped();
       if ((await tx.checkLease('read')).cancelRequested) throw new Cancelled();
       const batch = await settleRows(tx, run, rows, { write: true, strict: true, now: now() });
@@ -343,7 +345,17 @@ export function phoneTaken(phone: string, holder: string): ErrorDetail {
   return { msg: `cellPhoneNumber ${phone} already belongs to contact ${holder}`, code: 'PHONE_TAKEN', field: 'cellPhoneNumber', id: holder };
 }
 
-/** Parses the next batch while the current one is written (PostgreSQL works on the other core meanwhile). */
+/**
+ * The file's rows, a batch at a time. Where the store works in another process (PostgreSQL, on the other core), the
+ * next batch is parsed while the current one is written; where it works in this thread (SQLite), that would only
+ * keep two batches in memory.
+ */
+function batchesOf(run: EngineRun): AsyncGenerator<ParsedRow[]> {
+  const batches = rowBatches(run.source(), run.batchRows);
+  return run.prefetch ? prefetched(batches) : batches;
+}
+
+/** The next item is asked for as soon as the current one is handed out. */
 async function* prefetched<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
   let next = source.next();
   try {

@@ -112,32 +112,30 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
      * other; on SQLite the write itself is exclusive.
      */
     async claim(token: string, now: number, leaseMs: number, onlyId?: string): Promise<ImportJobRow | undefined> {
-      return db.transaction().execute(async (trx) => {
-        let q = trx
-          .selectFrom('import_jobs')
-          .select('id')
-          .where('kind', '=', 'job')
-          .where((eb) => eb.or([eb('state', '=', 'queued'), eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)])]))
-          .orderBy('created_at')
-          .limit(1);
-        if (onlyId) q = q.where('id', '=', onlyId);
-        if (dialect === 'postgres') q = q.forUpdate().skipLocked();
-        const next = await q.executeTakeFirst();
-        if (!next) return undefined;
-        return trx
-          .updateTable('import_jobs')
-          .set((eb) => ({
-            state: 'running',
-            lease_token: token,
-            lease_expires_at: now + leaseMs,
-            attempts: eb('attempts', '+', 1),
-            started_at: eb.fn.coalesce('started_at', eb.val(now)),
-            updated_at: now,
-          }))
-          .where('id', '=', next.id)
-          .returningAll()
-          .executeTakeFirst();
-      });
+      // One statement: it takes the write lock (SQLite) or the row (PostgreSQL) at once, so two claimers never both win.
+      return db
+        .updateTable('import_jobs')
+        .set((eb) => ({
+          state: 'running',
+          lease_token: token,
+          lease_expires_at: now + leaseMs,
+          attempts: eb('attempts', '+', 1),
+          started_at: eb.fn.coalesce('started_at', eb.val(now)),
+          updated_at: now,
+        }))
+        .where('id', '=', (eb) => {
+          let next = eb
+            .selectFrom('import_jobs')
+            .select('id')
+            .where('kind', '=', 'job')
+            .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'running'), w('lease_expires_at', '<', now)])]))
+            .orderBy('created_at')
+            .limit(1);
+          if (onlyId) next = next.where('id', '=', onlyId);
+          return dialect === 'postgres' ? next.forUpdate().skipLocked() : next;
+        })
+        .returningAll()
+        .executeTakeFirst();
     },
 
     /** Renews a lease; false when it is no longer this holder's. */

@@ -57,6 +57,7 @@ export function createImportRunner(deps: RunnerDeps) {
         },
         leaseMs: deps.leaseMs,
         batchRows: deps.batchRows,
+        prefetch: deps.store.writesElsewhere,
         hooks,
         now: deps.now,
         stopping: deps.stopping,

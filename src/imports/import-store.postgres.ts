@@ -15,6 +15,7 @@ const BATCH_COLUMNS = ['id', 'first_name', 'last_name', 'salutation', 'phone_num
  */
 export function createPostgresImportStore(pool: pg.Pool): ImportStore {
   return {
+    writesElsewhere: true,
     session(job) {
       const seen = `import_seen_${job.id}`;
       const session: ImportSession = {

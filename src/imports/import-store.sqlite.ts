@@ -13,6 +13,7 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
   const locked = <T>(work: () => Promise<T>): Promise<T> => db.connection().execute(() => work());
 
   return {
+    writesElsewhere: false,
     session(job) {
       const seen = `temp.import_seen_${job.id}`;
       let s: ReturnType<typeof prepare> | undefined;

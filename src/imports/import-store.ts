@@ -100,6 +100,8 @@ export interface ImportSession {
 }
 
 export interface ImportStore {
+  /** The store does its work in another process (PostgreSQL) rather than in this thread (SQLite). */
+  readonly writesElsewhere: boolean;
   session(job: JobRef): ImportSession;
   /** After a large import: fresh planner statistics for `contacts` (PostgreSQL; autovacuum may never come by). */
   refreshStatistics(): Promise<void>;

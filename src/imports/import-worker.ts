@@ -35,6 +35,7 @@ export function createImportWorker(deps: WorkerDeps) {
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> = Promise.resolve();
 
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -106,11 +107,15 @@ export function createImportWorker(deps: WorkerDeps) {
   return {
     /** Starts polling (when concurrency > 0) and the retention sweep, which runs at once and then every two leases (at most hourly). */
     start(): void {
-      if (running) return;
+      // Fastify may run onReady again while it closes after a failed listen: a stopped worker stays stopped.
+      if (running || stopping) return;
       running = true;
-      void sweep();
+      const sweepNow = () => {
+        sweeping = sweeping.then(sweep);
+      };
+      sweepNow();
       // Often enough that a synchronous run whose process died leaves no record behind for long.
-      sweeper = setInterval(() => void sweep(), Math.min(3600_000, Math.max(10_000, 2 * deps.leaseMs)));
+      sweeper = setInterval(sweepNow, Math.min(3600_000, Math.max(10_000, 2 * deps.leaseMs)));
       sweeper.unref();
       if (deps.concurrency > 0) loop = poll();
     },
@@ -134,6 +139,8 @@ export function createImportWorker(deps: WorkerDeps) {
       wake?.();
       await loop;
       await Promise.allSettled([...active]);
+      // The store closes after this: a sweep under way must not outlive it.
+      await sweeping;
     },
   };
 }

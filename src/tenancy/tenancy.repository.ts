@@ -55,6 +55,30 @@ export function createTenancyRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
+    /** A stream with its account and organisation, whoever asks (the CLI, which acts for the stream's tenant). */
+    async findStream(streamId: string): Promise<{ id: string; accountId: string; orgId: string } | undefined> {
+      const row = await db
+        .selectFrom('streams')
+        .innerJoin('accounts', 'accounts.id', 'streams.account_id')
+        .select(['streams.id', 'streams.account_id', 'accounts.org_id'])
+        .where('streams.id', '=', streamId)
+        .executeTakeFirst();
+      return row && { id: row.id, accountId: row.account_id, orgId: row.org_id };
+    },
+
+    /** The account's first user (the owner of its first app, which `setup` or `apps create` made), if it has one. */
+    async findFirstUserId(accountId: string): Promise<string | undefined> {
+      const row = await db
+        .selectFrom('users')
+        .select('id')
+        .where('account_id', '=', accountId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.id;
+    },
+
     async insertUser(accountId: string, id: string, name: string, now: number): Promise<void> {
       await db.insertInto('users').values({ id, account_id: accountId, name, created_at: now }).execute();
     },

@@ -37,6 +37,14 @@ export interface CreatedApp {
   userId: string;
 }
 
+export interface StreamTenant {
+  streamId: string;
+  accountId: string;
+  orgId: string;
+  /** The account's first user, or null for an account that has no app (and so no user) yet. */
+  ownerUserId: string | null;
+}
+
 /** Creates the tenants and credentials that requests are checked against. */
 export function createTenancyService(deps: { db: Kysely<Database>; now?: () => number }) {
   const { db } = deps;
@@ -97,6 +105,15 @@ export function createTenancyService(deps: { db: Kysely<Database>; now?: () => n
     });
   }
 
+  /** A stream's account and organisation, and its account's owner (first user) when there is one. */
+  async function findStream(streamId: string): Promise<StreamTenant> {
+    const repo = createTenancyRepository(db);
+    const stream = await repo.findStream(streamId);
+    if (!stream) throw new NotFoundError({ msg: `stream ${streamId} does not exist`, code: 'STREAM_NOT_FOUND' });
+    const ownerUserId = (await repo.findFirstUserId(stream.accountId)) ?? null;
+    return { streamId: stream.id, accountId: stream.accountId, orgId: stream.orgId, ownerUserId };
+  }
+
   /** The first organisation, account, stream, user and app, made once; later calls return the same ones. */
   async function setup(): Promise<SetupIdentities> {
     const existing = await readSetup();
@@ -121,7 +138,7 @@ export function createTenancyService(deps: { db: Kysely<Database>; now?: () => n
     return value ? (JSON.parse(value) as SetupIdentities) : undefined;
   }
 
-  return { createAccount, createStream, createApp, setup };
+  return { createAccount, createStream, createApp, setup, findStream };
 }
 
 export type TenancyService = ReturnType<typeof createTenancyService>;

@@ -62,11 +62,11 @@ export interface CliServer {
   kill(): void;
 }
 
-/** `dialbook serve` on this port, resolved once GET /healthz answers 200. */
-export async function startCliServe(databaseUrl: string, port: number): Promise<CliServer> {
+/** `dialbook serve` on this port (with these settings added), resolved once GET /healthz answers 200. */
+export async function startCliServe(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<CliServer> {
   assertBuilt(CLI_MAIN);
   const child = spawn(process.execPath, [CLI_MAIN, 'serve'], {
-    env: childEnv({ DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' }),
+    env: childEnv({ LOG_LEVEL: 'warn', ...env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
