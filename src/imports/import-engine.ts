@@ -71,6 +71,8 @@ class Cancelled extends Error {}
 export async function runImport(run: EngineRun): Promise<EngineResult> {
   const now = run.now ?? Date.now;
   const counts: Counts = { ...run.counts };
+  // An atomic job commits its rows and its resume point together, once: one taken over after that is done.
+  if (run.options.atomic && run.resumeLine > 0) return { state: 'completed', counts };
   await run.session.open();
   if (!run.options.atomic) return runInBatches(run, counts, now);
   for (let attempt = 1; ; attempt++) {

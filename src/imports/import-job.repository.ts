@@ -62,16 +62,19 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .executeTakeFirst();
     },
 
-    /** Newest first; `before` is the id of the last job of the previous page. */
-    async page(tenant: Tenant, before: string | undefined, limit: number): Promise<ImportJobRow[]> {
+    /**
+     * Newest first, by creation time and then id (ids alone order jobs of one process only); `before` is the last
+     * job of the previous page.
+     */
+    async page(tenant: Tenant, before: { createdAt: number; id: string } | undefined, limit: number): Promise<ImportJobRow[]> {
       let q = db
         .selectFrom('import_jobs')
         .selectAll()
         .where('stream_id', '=', tenant.streamId)
         .where('account_id', '=', tenant.accountId)
         .where('kind', '=', 'job');
-      if (before) q = q.where('id', '<', before);
-      return q.orderBy('id', 'desc').limit(limit).execute();
+      if (before) q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.createdAt, before.id)));
+      return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     },
 
     /** In file order, after `afterLine`. The caller has already found the job in its tenant. */

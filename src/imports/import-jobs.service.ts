@@ -44,16 +44,17 @@ export function createImportJobs(deps: ImportJobsDeps) {
   return {
     /**
      * Keeps the upload durably and queues its job. A file refused as a whole (not text, too large, a missing
-     * column) is refused here, before any job exists.
+     * column) is refused here, before any job exists. `fileName` may be a function: a multipart part's name is known
+     * only once the upload is being read.
      */
-    async submit(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions, fileName: string | null): Promise<ImportJob> {
+    async submit(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions, fileName: string | null | (() => string | null)): Promise<ImportJob> {
       const id = newObjectId(now());
       const checked = checkUpload(upload, deps.limits);
       await uploads.save(id, checked.chunks);
       try {
         const file = checked.result();
         await jobs.create(ctx, ctx, {
-          id, kind: 'job', options: JSON.stringify(options), fileName, bytes: file.bytes, header: file.header, totalRows: file.rows,
+          id, kind: 'job', options: JSON.stringify(options), fileName: typeof fileName === 'function' ? fileName() : fileName, bytes: file.bytes, header: file.header, totalRows: file.rows,
           leaseToken: null, leaseExpiresAt: null, now: now(),
         });
       } catch (error) {
@@ -69,10 +70,15 @@ export function createImportJobs(deps: ImportJobsDeps) {
     },
 
     async list(ctx: RequestContext, cursor: string | undefined, limit: number): Promise<Page<ImportJob>> {
-      const before = cursor === undefined ? undefined : decodeCursor(cursor, (v) => typeof v === 'string' && OBJECT_ID.test(v));
-      const rows = await jobs.page(ctx, before as string | undefined, limit + 1);
+      const before = cursor === undefined ? undefined : (decodeCursor(cursor, isJobPosition) as [number, string]);
+      const rows = await jobs.page(ctx, before && { createdAt: before[0], id: before[1] }, limit + 1);
       const page = rows.slice(0, limit);
-      return { results: page.map(toImportJob), hasMore: rows.length > limit, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.id) : null };
+      const last = page[page.length - 1];
+      return {
+        results: page.map(toImportJob),
+        hasMore: rows.length > limit,
+        nextCursor: rows.length > limit && last ? encodeCursor([Number(last.created_at), last.id]) : null,
+      };
     },
 
     async failures(ctx: RequestContext, id: string, cursor: string | undefined, limit: number): Promise<Page<ImportFailure>> {
@@ -135,6 +141,8 @@ function valuesOf(header: string[], cells: string[]): Record<string, string> {
 function csvRecord(cells: string[]): string {
   return cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',') + '\r\n';
 }
+
+const isJobPosition = (v: unknown) => Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && OBJECT_ID.test(v[1]);
 
 const encodeCursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

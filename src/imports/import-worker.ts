@@ -21,6 +21,8 @@ export interface WorkerDeps {
   log: { warn(obj: unknown, msg: string): void; info(obj: unknown, msg: string): void };
 }
 
+/** Claims of one job before an error that keeps coming back fails it. */
+const MAX_ATTEMPTS = 5;
 // An upload with no job row is left by a crash between keeping the file and committing the job.
 const ORPHAN_AGE_MS = 3600_000;
 
@@ -54,8 +56,12 @@ export function createImportWorker(deps: WorkerDeps) {
       deps.log.info({ importId: row.id, state: outcome.state }, 'import job ended');
       return outcome;
     } catch (error) {
-      // A store that failed under the job: the lease runs out and a worker takes the job up again.
-      deps.log.warn({ err: error, importId: row.id }, 'import job interrupted');
+      // A store that failed under the job: the lease runs out and a worker takes the job up again — a few times.
+      deps.log.warn({ err: error, importId: row.id, attempt: row.attempts }, 'import job interrupted');
+      if (Number(row.attempts) >= MAX_ATTEMPTS) {
+        const detail = { msg: `The import stopped on an error ${MAX_ATTEMPTS} times; see the service's log`, code: 'IMPORT_INTERRUPTED' };
+        if (await deps.jobs.finish(row.id, token, 'failed', deps.now(), detail).catch(() => false)) await deps.uploads.remove(row.id).catch(() => {});
+      }
       return undefined;
     }
   }

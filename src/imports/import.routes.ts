@@ -52,7 +52,7 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
     const file = upload(request, (name) => (fileName = name ?? null));
     const { onDuplicate, atomic, dryRun } = request.query;
     const answer = await deps.runOnce(request, file, async (bytes) => {
-      const job = await deps.jobs.submit(request.ctx, bytes, { onDuplicate, atomic, dryRun }, fileName);
+      const job = await deps.jobs.submit(request.ctx, bytes, { onDuplicate, atomic, dryRun }, () => fileName);
       return { status: 202, contentType: JSON_TYPE, body: Buffer.from(JSON.stringify(job)) };
     });
     // The job's JSON is small: read whole (also when replayed from the store) to name the job in Location.

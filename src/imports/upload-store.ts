@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { ServiceUnavailableError } from '../shared/errors.js';
 
 /**
  * Where an import's upload waits for its worker. `save` resolves only once the bytes would survive a crash, so a
@@ -16,6 +17,11 @@ export interface UploadStore {
 }
 
 const PIECE = 1024 * 1024;
+
+/** The job's upload is no longer where it was kept (removed by hand, or a store restored without it). */
+export function uploadMissing(jobId: string): ServiceUnavailableError {
+  return new ServiceUnavailableError({ msg: `The upload of import ${jobId} is no longer kept; upload the file again`, code: 'UPLOAD_MISSING', id: jobId });
+}
 
 /**
  * SQLite: one file per upload in a folder beside the database. Kept out of the database file so that a removed
@@ -48,8 +54,16 @@ export function createFileUploadStore(dir: string, options: { durable?: boolean 
         await folder.close();
       }
     },
-    open(jobId) {
-      return fs.createReadStream(fileOf(jobId), { highWaterMark: 256 * 1024 });
+    async *open(jobId) {
+      let stream: fs.ReadStream;
+      try {
+        const handle = await fs.promises.open(fileOf(jobId), 'r');
+        stream = handle.createReadStream({ highWaterMark: 256 * 1024 });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'ENOENT') throw uploadMissing(jobId);
+        throw error;
+      }
+      yield* stream;
     },
     async remove(jobId) {
       await fs.promises.rm(fileOf(jobId), { force: true });
@@ -112,6 +126,7 @@ export function createTableUploadStore(db: Kysely<Database>, now: () => number =
     async *open(jobId) {
       for (let seq = 0; ; seq++) {
         const piece = await db.selectFrom('import_files').select('data').where('job_id', '=', jobId).where('seq', '=', seq).executeTakeFirst();
+        if (!piece && seq === 0) throw uploadMissing(jobId);
         if (!piece) return;
         yield piece.data;
       }

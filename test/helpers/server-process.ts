@@ -16,6 +16,8 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, as an orchestrator stops an instance; SIGKILL if it has not exited within `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL (`kill -9`): no shutdown hook runs. Resolves once the process is gone. */
+  kill(): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -37,11 +39,55 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * Whether process `pid` holds the socket listening on `port` (Linux, through /proc); undefined where that cannot be
+ * told. Test files run side by side and each picks free ports: a port another one took between freePort() and our
+ * child's listen() answers /healthz too, for a server on another store.
+ */
+function listensOn(pid: number, port: number): boolean | undefined {
+  try {
+    const wanted = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const inodes = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!fs.existsSync(table)) continue;
+      for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols[1]?.endsWith(wanted) && cols[3] === '0A') inodes.add(cols[9]!);
+      }
+    }
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
+      } catch {
+        continue; // closed meanwhile
+      }
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode && inodes.has(inode)) return true;
+    }
+    return false;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Starts `node dist/server.js` on a free port with the given environment (and nothing else from this
  * process's environment, so a developer's DATABASE_URL or REDIS_URL cannot leak in), and resolves once
- * `/healthz` answers 200.
+ * `/healthz` answers 200 from it. A port taken by someone else in the meantime is given up for another one.
  */
 export async function startServerProcess(env: Record<string, string>, options: { startupMs?: number } = {}): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreePort(env, options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnFreePort(env: Record<string, string>, options: { startupMs?: number }): Promise<ServerProcess> {
   if (!fs.existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it first)`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -82,14 +128,21 @@ export async function startServerProcess(env: Record<string, string>, options: {
         clearTimeout(timer);
       }
     },
+    async kill() {
+      if (gone) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 
   const deadline = Date.now() + (options.startupMs ?? 30_000);
   for (;;) {
+    if (gone && log.includes('EADDRINUSE')) throw new PortTaken(log);
     if (gone) throw new Error(`the server exited before it was healthy:\n${log}`);
     try {
       const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return server;
+      // Not ours while our child does not hold the port: it is still starting, or about to find the port taken.
+      if (res.status === 200 && listensOn(child.pid!, port) !== false) return server;
     } catch {
       // Not listening yet.
     }

@@ -45,8 +45,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addColumn('finished_at', 'bigint')
     .execute();
-  // A stream's jobs newest first (ids are time-ordered), and the queue: unfinished jobs by age.
-  await db.schema.createIndex('import_jobs_stream_idx').on('import_jobs').columns(['stream_id', 'kind', 'id']).execute();
+  // A stream's jobs newest first, and the queue: unfinished jobs by age.
+  await db.schema.createIndex('import_jobs_stream_idx').on('import_jobs').columns(['stream_id', 'kind', 'created_at', 'id']).execute();
   await db.schema.createIndex('import_jobs_state_idx').on('import_jobs').columns(['state', 'created_at']).execute();
 
   await db.schema
