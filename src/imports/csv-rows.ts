@@ -1,5 +1,7 @@
 import Papa from 'papaparse';
 
+const PIECE_CHARS = 16 * 1024;
+
 export interface CsvRecord {
   /** Line of the file on which the record starts; the header is line 1. */
   line: number;
@@ -40,8 +42,12 @@ export async function* csvRecordBatches(text: AsyncIterable<string>): AsyncGener
     return records;
   };
   for await (const chunk of text) {
-    const records = take(partial + chunk, false);
-    if (records.length) yield records;
+    // A large chunk is parsed a piece at a time: papaparse hands back every record of its input at once, and a
+    // megabyte of them alive together would be promoted to the old generation before it is used.
+    for (let at = 0; at < chunk.length; at += PIECE_CHARS) {
+      const records = take(partial + (at === 0 && chunk.length <= PIECE_CHARS ? chunk : chunk.slice(at, at + PIECE_CHARS)), false);
+      if (records.length) yield records;
+    }
   }
   // The end of the text ends the last record, which the chunks so far left open; a text ending in a newline has none.
   if (partial !== '') {

@@ -28,10 +28,14 @@ export interface SettledRow {
 export interface EngineHooks {
   /** A pass whose settled rows make the answer starts: rows reported by an earlier pass no longer count. */
   beginAnswer?(): Promise<void>;
-  /** Rows settled by a batch, in file order. */
+  /** Rows settled, in file order, as they settle inside their batch's transaction (see commit and rollback). */
   settled?(rows: SettledRow[]): Promise<void>;
-  /** Rows failed by a batch (committed), in file order. */
+  /** Rows failed by a batch, in file order. */
   failed?(rows: NewFailure[]): void;
+  /** The batch whose rows were reported since the last commit committed. */
+  commit?(): Promise<void>;
+  /** The batch whose rows were reported since the last commit rolled back: forget them. */
+  rollback?(): Promise<void>;
 }
 
 export interface EngineRun {
@@ -56,6 +60,8 @@ export interface EngineRun {
 export type EngineResult = { state: 'completed' | 'cancelled'; counts: Counts };
 
 const ATOMIC_ATTEMPTS = 3;
+/** Rows parsed and settled together inside a batch's transaction. */
+const GROUP_ROWS = 1000;
 const CONFLICT_ATTEMPTS = 5;
 
 /** The rows' fate could not be kept in an atomic import: a concurrent writer took a number after the check. */
@@ -89,55 +95,118 @@ export async function runImport(run: EngineRun): Promise<EngineResult> {
   }
 }
 
+/** Where a run stands: the counters and the last line committed so far. */
+interface Committed {
+  counts: Counts;
+  resumeLine: number;
+}
+
 async function runInBatches(run: EngineRun, counts: Counts, now: () => number): Promise<EngineResult> {
-  const write = !run.options.dryRun;
+  const committed: Committed = { counts, resumeLine: run.resumeLine };
   await run.hooks?.beginAnswer?.();
-  for await (const all of batchesOf(run)) {
-    // Rows a taken-over job already applied only tell which numbers the file has had.
-    const done = all.filter((r) => r.line <= run.resumeLine);
-    if (done.length) await transaction(run, (tx) => rememberNumbers(tx, done));
-    const rows = done.length ? all.filter((r) => r.line > run.resumeLine) : all;
-    if (rows.length === 0) continue;
-    if (run.stopping?.()) throw new Stopped();
-    const outcome = await transaction(run, async (tx) => {
-      if ((await tx.checkLease('lock')).cancelRequested) return undefined;
-      const t = now();
-      const batch = await settleRows(tx, run, rows, { write, strict: false, now: t });
-      await tx.addFailures(batch.failures);
-      await tx.saveProgress({ delta: batch.delta, resumeLine: rows[rows.length - 1]!.line, leaseExpiresAt: t + run.leaseMs, now: t });
-      return batch;
-    });
-    if (!outcome) return { state: 'cancelled', counts };
-    add(counts, outcome.delta);
-    run.hooks?.failed?.(outcome.failures);
-    await run.hooks?.settled?.(outcome.settled);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const state = await pass(run, now, committed, { write: !run.options.dryRun, lease: 'lock', publish: true });
+      return { state, counts: committed.counts };
+    } catch (error) {
+      // PostgreSQL broke a deadlock by rolling one batch back: go on from the last batch committed, as a worker taking
+      // the job over would.
+      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
+      await sleep(Math.random() * 20 * attempt);
+    }
   }
-  return { state: 'completed', counts };
+}
+
+interface PassOptions {
+  write: boolean;
+  lease: 'lock' | 'read';
+  /** Add each batch's counts to the job's counters and move its resume point (else only the lease is renewed). */
+  publish: boolean;
+}
+
+/**
+ * The file from `committed.resumeLine` on, in transactions of about `batchRows` rows. Rows are parsed and settled a
+ * group at a time inside the transaction, so that only a small group is alive at once (a batch built whole lives
+ * long enough to be promoted to the old generation, and the heap grows with it).
+ */
+async function pass(run: EngineRun, now: () => number, committed: Committed, how: PassOptions): Promise<'completed' | 'cancelled'> {
+  const groups = groupsOf(run);
+  try {
+    let next = await groups.next();
+    // Rows a taken-over job already applied only tell which numbers the file has had.
+    while (!next.done && next.value[next.value.length - 1]!.line <= committed.resumeLine) {
+      const done = next.value;
+      await transaction(run, (tx) => rememberNumbers(tx, done));
+      next = await groups.next();
+    }
+    let pending = next.done ? undefined : next.value;
+    if (pending && pending[0]!.line <= committed.resumeLine) {
+      const done = pending.filter((r) => r.line <= committed.resumeLine);
+      await transaction(run, (tx) => rememberNumbers(tx, done));
+      pending = pending.filter((r) => r.line > committed.resumeLine);
+    }
+    while (pending) {
+      if (run.stopping?.()) throw new Stopped();
+      const first: ParsedRow[] = pending;
+      let outcome: { delta: Counts; last: number; more: boolean } | undefined;
+      try {
+        outcome = await run.session.transaction(async (tx) => {
+          if ((await tx.checkLease(how.lease)).cancelRequested) return undefined;
+          const t = now();
+          const delta = zero();
+          let group: ParsedRow[] | undefined = first;
+          let last = 0;
+          while (group) {
+            const part = await settleRows(tx, run, group, { write: how.write, strict: false, now: t });
+            await tx.addFailures(part.failures);
+            run.hooks?.failed?.(part.failures);
+            await run.hooks?.settled?.(part.settled);
+            add(delta, part.delta);
+            last = group[group.length - 1]!.line;
+            if (delta.processed >= run.batchRows) break;
+            const more = await groups.next();
+            group = more.done ? undefined : more.value;
+          }
+          await tx.saveProgress({ delta: how.publish ? delta : zero(), resumeLine: how.publish ? last : 0, leaseExpiresAt: t + run.leaseMs, now: t });
+          return { delta, last, more: group !== undefined };
+        });
+      } catch (error) {
+        await run.hooks?.rollback?.();
+        throw error;
+      }
+      if (!outcome) return 'cancelled';
+      await run.hooks?.commit?.();
+      add(committed.counts, outcome.delta);
+      committed.resumeLine = outcome.last;
+      // Between batches, requests waiting for the store (SQLite's one connection) go first.
+      await new Promise((resolve) => setImmediate(resolve));
+      pending = outcome.more ? await nextOf(groups) : undefined;
+    }
+    return 'completed';
+  } finally {
+    await groups.return(undefined);
+  }
+}
+
+async function nextOf<T>(source: AsyncGenerator<T>): Promise<T | undefined> {
+  const item = await source.next();
+  return item.done ? undefined : item.value;
 }
 
 async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResult> {
   // Failures an earlier attempt recorded (a race lost, or a worker that died) are found again by this one.
   await transaction(run, (tx) => tx.clearFailures());
   // Pass 1: check every row, write no contact.
-  const check: Counts = zero();
-  let lastLine = 0;
+  const checked: Committed = { counts: zero(), resumeLine: 0 };
   await run.hooks?.beginAnswer?.();
-  for await (const rows of batchesOf(run)) {
-    if (run.stopping?.()) throw new Stopped();
-    const batch = await transaction(run, async (tx) => {
-      if ((await tx.checkLease('read')).cancelRequested) throw new Cancelled();
-      const t = now();
-      const settled = await settleRows(tx, run, rows, { write: false, strict: false, now: t });
-      await tx.addFailures(settled.failures);
-      await tx.saveProgress({ delta: zero(), resumeLine: 0, leaseExpiresAt: t + run.leaseMs, now: t });
-      return settled;
-    }).catch(cancelled);
-    if (!batch) return { state: 'cancelled', counts: zero() };
-    add(check, batch.delta);
-    run.hooks?.failed?.(batch.failures);
-    lastLine = rows[rows.length - 1]!.line;
-    if (run.options.dryRun) await run.hooks?.settled?.(batch.settled);
+  const hooks = run.hooks;
+  // A dry run's answer is what the check pass found; otherwise the write pass makes the answer.
+  const checkRun: EngineRun = run.options.dryRun ? run : { ...run, hooks: hooks && { failed: hooks.failed } };
+  if ((await pass(checkRun, now, checked, { write: false, lease: 'read', publish: false }).catch(cancelled)) !== 'completed') {
+    return { state: 'cancelled', counts: zero() };
   }
+  const check = checked.counts;
+  const lastLine = checked.resumeLine;
 
   if (check.failed > 0) return failAllRows(run, check.processed, lastLine, now);
   if (run.options.dryRun) return finishAtomic(run, check, lastLine, now);
@@ -146,7 +215,7 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
   await run.hooks?.beginAnswer?.();
   const result = await run.session.transaction(async (tx) => {
     const written: Counts = zero();
-    for await (const rows of batchesOf(run)) {
+    for await (const rows of groupsOf(run)) {
       if (run.stopping?.()) throw new Stopped();
       if ((await tx.checkLease('read')).cancelRequested) throw new Cancelled();
       const batch = await settleRows(tx, run, rows, { write: true, strict: true, now: now() });
@@ -348,13 +417,13 @@ export function phoneTaken(phone: string, holder: string): ErrorDetail {
 }
 
 /**
- * The file's rows, a batch at a time. Where the store works in another process (PostgreSQL, on the other core), the
+ * The file's rows, a group at a time. Where the store works in another process (PostgreSQL, on the other core), the
  * next batch is parsed while the current one is written; where it works in this thread (SQLite), that would only
  * keep two batches in memory.
  */
-function batchesOf(run: EngineRun): AsyncGenerator<ParsedRow[]> {
-  const batches = rowBatches(run.source(), run.batchRows);
-  return run.prefetch ? prefetched(batches) : batches;
+function groupsOf(run: EngineRun): AsyncGenerator<ParsedRow[]> {
+  const groups = rowBatches(run.source(), GROUP_ROWS);
+  return run.prefetch ? prefetched(groups) : groups;
 }
 
 /** The next item is asked for as soon as the current one is handed out. */

@@ -44,9 +44,14 @@ export interface SyncImportDeps {
   now: () => number;
 }
 
-/** Appends comma-separated JSON entries to a file, a batch at a time. */
+/**
+ * Appends comma-separated JSON entries to a file as rows settle. Entries of a batch that rolls back are cut off again
+ * (`rollback` returns to the last `commit`).
+ */
 class JsonList {
   private first = true;
+  private position = 0;
+  private kept = { first: true, position: 0 };
   private handle: fs.promises.FileHandle | undefined;
   constructor(readonly file: string) {}
 
@@ -54,12 +59,25 @@ class JsonList {
     await this.handle?.close();
     this.handle = await fs.promises.open(this.file, 'w');
     this.first = true;
+    this.position = 0;
+    this.commit();
   }
 
   async append(entries: string[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.handle!.write((this.first ? '' : ',') + entries.join(','));
+    const data = Buffer.from((this.first ? '' : ',') + entries.join(','));
+    await this.handle!.write(data, 0, data.length, this.position);
+    this.position += data.length;
     this.first = false;
+  }
+
+  commit(): void {
+    this.kept = { first: this.first, position: this.position };
+  }
+
+  async rollback(): Promise<void> {
+    ({ first: this.first, position: this.position } = this.kept);
+    await this.handle?.truncate(this.position);
   }
 
   async close(): Promise<void> {
@@ -119,6 +137,14 @@ export function createSyncImport(deps: SyncImportDeps) {
         },
         failed(rows) {
           for (const r of rows) failureCodes.add(r.errors[0]!.code);
+        },
+        async commit() {
+          contacts.commit();
+          succeeded.commit();
+        },
+        async rollback() {
+          await contacts.rollback();
+          await succeeded.rollback();
         },
       });
       if (outcome.state === 'failed') throw outcome.cause;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import * as m0002 from '../../src/db/migrations/0002_contact_search.js';
+import * as m0004 from '../../src/db/migrations/0004_import_jobs.js';
 import { createTenant } from '../helpers/app.js';
 import { createTestStore, DIALECTS, skipReason } from '../helpers/stores.js';
 
@@ -12,7 +13,9 @@ for (const dialect of DIALECTS) {
       try {
         const db = store.db as unknown as Kysely<any>;
         const tenant = await createTenant(store);
-        // Back to the schema before 0002, with contacts written then.
+        // Back to the schema before 0002 (through 0004, which replaced the staging table 0002 extends), with contacts
+        // written then.
+        await m0004.down(db);
         await m0002.down(db);
         const rows = Array.from({ length: 2500 }, (_, i) => ({
           id: (0x10000000 + i).toString(16).padStart(24, '0'), stream_id: tenant.streamId, account_id: tenant.accountId, org_id: tenant.orgId,

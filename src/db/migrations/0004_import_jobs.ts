@@ -1,4 +1,4 @@
-import { PostgresAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type CreateTableBuilder, type Kysely } from 'kysely';
 
 // Frozen in time: a migration never imports application code.
 
@@ -69,8 +69,40 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
+/** Back to the staging tables of 0001 and 0002 (empty: they only ever held imports under way). */
 export async function down(db: Kysely<any>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   for (const table of ['import_failures', 'import_files', 'import_jobs']) {
     await db.schema.dropTable(table).ifExists().execute();
   }
+  await db.schema
+    .createTable('imports')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('stream_id', 'text', (c) => c.notNull().references('streams.id'))
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('app_id', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('total_rows', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('updated_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('failed_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('finished_at', 'bigint')
+    .execute();
+  let staging: CreateTableBuilder<string, string> = db.schema.createTable('import_rows');
+  for (const column of ['import_id', 'first_name', 'last_name', 'salutation', 'country_code', 'extension', 'candidate_id', 'last_name_key', 'full_name_key']) {
+    staging = staging.addColumn(column, 'text', (c) => (column.endsWith('_key') ? c.notNull().defaultTo('') : c.notNull()));
+  }
+  staging = staging
+    .addColumn('line', 'integer', (c) => c.notNull())
+    .addColumn('phone_number', 'text')
+    .addColumn('outcome', 'text')
+    .addColumn('contact_id', 'text')
+    .addColumn('error_code', 'text')
+    .addColumn('errors', 'text')
+    .addColumn('first_line', 'integer')
+    .addPrimaryKeyConstraint('import_rows_pk', ['import_id', 'line']);
+  await (postgres ? staging.modifyFront(sql`unlogged`) : staging).execute();
+  await db.schema.createIndex('import_rows_phone_idx').on('import_rows').columns(['import_id', 'phone_number', 'line']).execute();
 }
