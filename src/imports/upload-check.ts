@@ -103,12 +103,24 @@ export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits)
     header = { fields, columns: mapHeader(fields) };
   };
 
-  async function* bytesOf(): AsyncGenerator<Buffer> {
-    // decodeUtf8Text refuses what is not text and what is too large; the text itself is not needed here.
-    for await (const chunk of passThrough()) yield chunk;
-  }
+  /** Counts a chunk's records and reads the header once its first record is complete. */
+  const take = (chunk: Buffer) => {
+    bytes += chunk.length;
+    counter.feed(chunk);
+    if (!header) {
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (counter.records === 0 && headBytes > MAX_HEADER_BYTES) {
+        throw new ValidationError({ msg: `The header row is longer than ${MAX_HEADER_BYTES} bytes`, code: 'HEADER_TOO_LONG', row: 1 });
+      }
+      readHeader(false);
+    }
+    if (counter.records - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
+  };
 
-  async function* passThrough(): AsyncGenerator<Buffer> {
+  async function* checked(): AsyncGenerator<Buffer> {
+    // decodeUtf8Text refuses what is not text and what is too large; the text itself is not needed here. A chunk
+    // passes on once the decoder has taken it.
     const chunks: Buffer[] = [];
     const source = (async function* () {
       for await (const chunk of upload) {
@@ -118,28 +130,13 @@ export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits)
     })();
     for await (const _text of decodeUtf8Text(source, limits.maxBytes)) {
       for (const chunk of chunks.splice(0)) {
-        bytes += chunk.length;
-        counter.feed(chunk);
-        if (!header) {
-          head.push(chunk);
-          headBytes += chunk.length;
-          if (counter.records === 0 && headBytes > MAX_HEADER_BYTES) {
-            throw new ValidationError({ msg: `The header row is longer than ${MAX_HEADER_BYTES} bytes`, code: 'HEADER_TOO_LONG', row: 1 });
-          }
-          readHeader(false);
-        }
-        if (counter.records - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
+        take(chunk);
         yield chunk;
       }
     }
-    // Chunks the decoder held back (a UTF-8 sequence split across chunks) and the rest.
+    // Chunks after the decoder's last text (the end of a UTF-8 sequence split across chunks).
     for (const chunk of chunks.splice(0)) {
-      bytes += chunk.length;
-      counter.feed(chunk);
-      if (!header) {
-        head.push(chunk);
-        headBytes += chunk.length;
-      }
+      take(chunk);
       yield chunk;
     }
     const records = counter.end();
@@ -151,7 +148,7 @@ export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits)
   }
 
   return {
-    chunks: bytesOf(),
+    chunks: checked(),
     result(): CheckedUpload {
       if (!done || !header) throw new Error('checkUpload: the upload was not read to its end');
       return { bytes, rows: counter.records - 1, header: header.fields, columns: header.columns };

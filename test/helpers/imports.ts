@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../../src/db/database.js';
+import type { ImportJob } from '../../src/imports/import-job.mapper.js';
 
 /** The import's columns, as the seeds' sample CSV names them. */
 export const HEADER = 'firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension';
@@ -40,24 +41,8 @@ export function multipart(file: string | Buffer, options: { fileName?: string; d
 /** One RFC 4180 record, quoting the cells that need it. */
 export const csvRecord = (cells: string[]) => cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',');
 
-export interface JobJson {
-  id: string;
-  state: 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-  options: { onDuplicate: string; atomic: boolean; dryRun: boolean };
-  fileName: string | null;
-  bytes: number;
-  totalRows: number | null;
-  processedRows: number;
-  created: number;
-  updated: number;
-  failed: number;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  createdBy: string;
-  createdByAId: string;
-  error?: { msg: string; code: string };
-}
+/** A job as the API answers it. */
+export type JobJson = ImportJob;
 
 export interface FailureJson {
   row: number;
