@@ -33,7 +33,8 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
     store.dialect === 'sqlite' ? createSqliteImportStore(store.db, store.sqlite!) : createPostgresImportStore(store.pool!);
   const uploads: UploadStore = store.dialect === 'sqlite' ? createFileUploadStore(uploadDir(store, config)) : createTableUploadStore(store.db, now);
   // A synchronous run reads its upload back from a local scratch file; no other process ever takes it over.
-  const scratch = createFileUploadStore(path.join(os.tmpdir(), 'dialbook-sync-imports'), { durable: false });
+  const scratchDir = path.join(os.tmpdir(), 'dialbook-sync-imports');
+  const scratch = createFileUploadStore(scratchDir, { durable: false });
   const leaseMs = config.importLeaseSeconds * 1000;
   const limits = { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows };
   let stopping = false;
@@ -43,7 +44,7 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
     retentionMs: config.importRetentionDays * 86_400_000, now, log: deps.log,
   });
   const service = createImportJobs({ jobs, uploads, limits, now, queued: () => worker.kick() });
-  const importCsv = createSyncImport({ jobs, scratch, run, limits, leaseMs, now });
+  const importCsv = createSyncImport({ jobs, scratch, scratchDir, run, limits, leaseMs, now });
   return {
     jobs: service,
     importCsv,

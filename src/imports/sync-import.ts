@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { RequestContext } from '../auth/authenticator.js';
 import { toContact } from '../contacts/contact.mapper.js';
@@ -38,6 +37,9 @@ export interface SyncImportDeps {
   jobs: Pick<ImportJobRepository, 'create' | 'failures' | 'remove' | 'removeFailures'>;
   /** Where the upload waits while the request runs it: a local scratch folder, since no other worker takes it over. */
   scratch: UploadStore;
+  /** The scratch store's folder, where the pieces of the answer are written too (`<id>.answer/`), so that the
+   * worker's sweep also removes those of a run whose process died. */
+  scratchDir: string;
   run: ImportRunner;
   limits: UploadLimits;
   leaseMs: number;
@@ -99,7 +101,8 @@ export function createSyncImport(deps: SyncImportDeps) {
   return async function importCsv(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions): Promise<ImportOutcome> {
     const id = newObjectId(deps.now());
     const token = randomBytes(16).toString('hex');
-    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `dialbook-import-${id}-`));
+    const dir = path.join(deps.scratchDir, `${id}.answer`);
+    await fs.promises.mkdir(dir, { recursive: true });
     const contacts = new JsonList(path.join(dir, 'contacts.json'));
     const succeeded = new JsonList(path.join(dir, 'succeeded.json'));
     const failureCodes = new Set<string>();

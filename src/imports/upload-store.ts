@@ -81,12 +81,13 @@ export function createFileUploadStore(dir: string, options: { durable?: boolean 
         const stat = await fs.promises.stat(path.join(dir, name)).catch(() => undefined);
         if (stat && stat.mtimeMs < before) old.push(name);
       }
-      const ids = old.map((name) => name.replace(/\.csv(\.part)?$/, ''));
+      // `<id>.csv`, `<id>.csv.part`, and (the synchronous endpoint's scratch folder) `<id>.answer/`.
+      const ids = old.map((name) => name.split('.')[0]!);
       const live = await keep(ids);
       let removed = 0;
       for (const [i, name] of old.entries()) {
         if (live.has(ids[i]!)) continue;
-        await fs.promises.rm(path.join(dir, name), { force: true });
+        await fs.promises.rm(path.join(dir, name), { force: true, recursive: true });
         removed += 1;
       }
       return removed;
