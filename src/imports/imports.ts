@@ -38,13 +38,17 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
   const leaseMs = config.importLeaseSeconds * 1000;
   const limits = { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows };
   let stopping = false;
-  const run = createImportRunner({ jobs, store: engineStore, leaseMs, batchRows: config.importBatchRows, now, stopping: () => stopping });
+  const runnerDeps = { jobs, store: engineStore, leaseMs, batchRows: config.importBatchRows, now };
+  // A job stops at a batch's end when the process shuts down, and another worker goes on with it; a synchronous run
+  // belongs to its request, which the shutdown lets finish.
+  const run = createImportRunner({ ...runnerDeps, stopping: () => stopping });
+  const runInRequest = createImportRunner(runnerDeps);
   const worker = createImportWorker({
     jobs, uploads, scratch, store: engineStore, run, concurrency: config.importWorkers, leaseMs, pollMs: config.importPollMs,
     retentionMs: config.importRetentionDays * 86_400_000, now, log: deps.log,
   });
   const service = createImportJobs({ jobs, uploads, limits, now, queued: () => worker.kick() });
-  const importCsv = createSyncImport({ jobs, scratch, scratchDir, run, limits, leaseMs, now });
+  const importCsv = createSyncImport({ jobs, scratch, scratchDir, run: runInRequest, limits, leaseMs, now });
   return {
     jobs: service,
     importCsv,
