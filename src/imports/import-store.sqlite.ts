@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { ContactRow, Database } from '../db/schema.js';
-import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef } from './import-store.js';
+import { LeaseLost, type BatchTx, type ImportSession, type ImportStore } from './import-store.js';
 
 /**
  * The import's store work on SQLite: prepared statements, row by row, on the one connection, each batch one
