@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { secondsSince } from './support.js';
+import type { SetupIdentities } from '../src/tenancy/tenancy.service.js';
 
 export const CLI_ENTRY = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 export const SERVER_BUILD = fileURLToPath(new URL('../dist/server.js', import.meta.url));
@@ -52,16 +53,7 @@ export function runCommand(
 }
 
 /** What `dialbook setup --json` prints. */
-export interface Credentials {
-  orgId: string;
-  accountId: string;
-  streamId: string;
-  userId: string;
-  appId: string;
-  clientId: string;
-  clientSecret: string;
-  token: string;
-}
+export type Credentials = SetupIdentities & { token: string };
 
 export async function dialbookCli(databaseUrl: string, ...args: string[]): Promise<CommandResult> {
   if (!fs.existsSync(CLI_ENTRY)) throw new Error(`${CLI_ENTRY} is missing: run \`npm run build\``);
