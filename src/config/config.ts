@@ -78,6 +78,12 @@ export function loadConfig(env: Env = process.env): Config {
     importBatchRows: int(env, 'IMPORT_BATCH_ROWS', 5000, 1, 100_000),
     importUploadDir: env.IMPORT_UPLOAD_DIR?.trim() || undefined,
   };
+  // Each import worker on PostgreSQL holds a connection for its batch, reads its upload through another and renews its
+  // lease with a third; requests need at least one more.
+  const needed = 3 * config.importWorkers + 1;
+  if (config.database.kind === 'postgres' && config.pgPoolSize < needed) {
+    throw new ConfigError(`PG_POOL_SIZE must be at least ${needed} for IMPORT_WORKERS=${config.importWorkers} (3 connections a worker, 1 at least for requests)`);
+  }
   return Object.freeze(config);
 }
 

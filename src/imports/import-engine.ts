@@ -54,6 +54,9 @@ const ATOMIC_ATTEMPTS = 3;
 /** Rows parsed and settled together inside a batch's transaction. */
 const GROUP_ROWS = 1000;
 const CONFLICT_ATTEMPTS = 5;
+/** SQLite busy: up to a minute of waiting for another process's write, a fifth of a second at a time. */
+const BUSY_ATTEMPTS = 300;
+const BUSY_WAIT_MS = 200;
 
 class Cancelled extends Error {}
 
@@ -98,8 +101,12 @@ async function runInBatches(run: EngineRun, counts: Counts, now: () => number): 
       const state = await pass(run, now, committed, { write: !run.options.dryRun, lease: 'lock', publish: true });
       return { state, counts: committed.counts };
     } catch (error) {
-      // PostgreSQL broke a deadlock by rolling one batch back: go on from the last batch committed, as a worker taking
-      // the job over would.
+      // PostgreSQL broke a deadlock by rolling one batch back, or another process held SQLite's write lock: go on from
+      // the last batch committed, as a worker taking the job over would.
+      if (isStoreBusy(error) && attempt < BUSY_ATTEMPTS) {
+        await sleep(BUSY_WAIT_MS);
+        continue;
+      }
       if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
       await sleep(Math.random() * 20 * attempt);
     }
@@ -192,7 +199,7 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
   // A dry run's answer is what the check pass found; otherwise the write pass makes the answer.
   const checkRun: EngineRun = run.options.dryRun ? run : { ...run, hooks: hooks && { failed: hooks.failed } };
   if ((await pass(checkRun, now, checked, { write: false, lease: 'read', publish: false }).catch(cancelled)) !== 'completed') {
-    return { state: 'cancelled', counts: zero() };
+    return cancelAtomic(run);
   }
   const check = checked.counts;
   const lastLine = checked.resumeLine;
@@ -215,7 +222,13 @@ async function runAtomic(run: EngineRun, now: () => number): Promise<EngineResul
     await tx.saveProgress({ delta: written, resumeLine: lastLine, leaseExpiresAt: t + run.leaseMs, now: t });
     return written;
   }).catch(cancelled);
-  return result ? { state: 'completed', counts: result } : { state: 'cancelled', counts: zero() };
+  return result ? { state: 'completed', counts: result } : cancelAtomic(run);
+}
+
+/** A cancelled atomic import leaves nothing: no contact, and none of the failures its check pass found. */
+async function cancelAtomic(run: EngineRun): Promise<EngineResult> {
+  await transaction(run, (tx) => tx.clearFailures());
+  return { state: 'cancelled', counts: zero() };
 }
 
 /** An atomic import with a bad row: every other row fails as NOT_WRITTEN, so every row is counted and listed. */
@@ -277,11 +290,18 @@ async function transaction<T>(run: EngineRun, work: (tx: BatchTx) => Promise<T>)
     try {
       return await run.session.transaction(work);
     } catch (error) {
+      // SQLite: another process (the CLI, a second server on the same file) holds the write lock; wait without blocking.
+      if (isStoreBusy(error) && attempt < BUSY_ATTEMPTS) {
+        await sleep(BUSY_WAIT_MS);
+        continue;
+      }
       if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
       await sleep(Math.random() * 20 * attempt);
     }
   }
 }
+
+const isStoreBusy = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 
 function cancelled(error: unknown): undefined {
   if (error instanceof Cancelled) return undefined;

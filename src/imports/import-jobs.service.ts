@@ -29,6 +29,8 @@ export interface ImportFailure {
 }
 
 export const MAX_PAGE = 100;
+/** Lines are stored as 32-bit integers. */
+const MAX_LINE = 2 ** 31 - 1;
 
 /** Import jobs as callers see them: submit an upload, follow the job, read its failures, cancel it. */
 export function createImportJobs(deps: ImportJobsDeps) {
@@ -84,7 +86,7 @@ export function createImportJobs(deps: ImportJobsDeps) {
     async failures(ctx: RequestContext, id: string, cursor: string | undefined, limit: number): Promise<Page<ImportFailure>> {
       const job = await found(ctx, id);
       const header = JSON.parse(job.header ?? '[]') as string[];
-      const after = cursor === undefined ? 0 : (decodeCursor(cursor, (v) => Number.isInteger(v) && (v as number) >= 0) as number);
+      const after = cursor === undefined ? 0 : (decodeCursor(cursor, (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_LINE) as number);
       const rows = await jobs.failures(job.id, after, limit + 1);
       const page = rows.slice(0, limit);
       return {

@@ -38,6 +38,9 @@ export function createImportRunner(deps: RunnerDeps) {
       leaseToken: token,
     };
     const session = deps.store.session(job);
+    // The seen-number table is the job's, not this run's: a run that lost its lease (or stopped, or broke) leaves
+    // it to the worker that goes on — dropping it could pull it from under that worker. The sweep drops leftovers.
+    let ended = false;
     const renew = setInterval(() => {
       deps.jobs.renew(row.id, token, deps.now() + deps.leaseMs).catch(() => {});
     }, Math.max(1000, Math.floor(deps.leaseMs / 3)));
@@ -63,6 +66,7 @@ export function createImportRunner(deps: RunnerDeps) {
         stopping: deps.stopping,
       });
       if (!(await deps.jobs.finish(row.id, token, result.state, deps.now()))) return { state: 'lost' };
+      ended = true;
       if (result.counts.created >= ANALYZE_AFTER_ROWS) await deps.store.refreshStatistics().catch(() => {});
       return result;
     } catch (error) {
@@ -73,13 +77,13 @@ export function createImportRunner(deps: RunnerDeps) {
       }
       if (error instanceof DomainError) {
         const detail = { msg: error.details[0]!.msg, code: error.details[0]!.code };
-        await deps.jobs.finish(row.id, token, 'failed', deps.now(), detail);
+        ended = await deps.jobs.finish(row.id, token, 'failed', deps.now(), detail);
         return { state: 'failed', error: detail, cause: error };
       }
       throw error;
     } finally {
       clearInterval(renew);
-      await session.close().catch(() => {});
+      if (ended) await session.close().catch(() => {});
     }
   };
 }

@@ -49,8 +49,13 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
     async refreshStatistics() {
       await pool.query('analyze contacts');
     },
-    async dropLeftovers(live) {
-      const { rows } = await pool.query<{ name: string }>("select tablename as name from pg_tables where tablename like 'import_seen_%'");
+    async dropLeftovers(liveJobs) {
+      // Tables first, then the jobs alive: a job that starts in between has a table not in the list.
+      const { rows } = await pool.query<{ name: string }>(
+        "select tablename as name from pg_tables where schemaname = current_schema() and tablename ~ '^import_seen_[0-9a-f]{24}$'",
+      );
+      if (rows.length === 0) return;
+      const live = await liveJobs();
       for (const { name } of rows) {
         if (!live.has(name.slice('import_seen_'.length))) await pool.query(`drop table if exists ${name}`);
       }

@@ -106,7 +106,15 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
         },
         transaction(work) {
           return locked(async () => {
-            handle.exec('begin immediate');
+            // A short wait here, not the connection's 5 s: better-sqlite3 waits synchronously, holding up every request
+            // of this process, and the engine retries a busy store without blocking.
+            const patience = handle.pragma('busy_timeout', { simple: true }) as number;
+            handle.pragma('busy_timeout = 50');
+            try {
+              handle.exec('begin immediate');
+            } finally {
+              handle.pragma(`busy_timeout = ${patience}`);
+            }
             try {
               const result = await work(tx);
               handle.exec('commit');

@@ -105,6 +105,6 @@ export interface ImportStore {
   session(job: JobRef): ImportSession;
   /** After a large import: fresh planner statistics for `contacts` (PostgreSQL; autovacuum may never come by). */
   refreshStatistics(): Promise<void>;
-  /** Drops the seen-number tables of jobs that are not running (left by a crash). */
-  dropLeftovers(liveJobIds: Set<string>): Promise<void>;
+  /** Drops the seen-number tables of jobs that are not running (left by a crash); `liveJobs` is asked after listing them. */
+  dropLeftovers(liveJobs: () => Promise<Set<string>>): Promise<void>;
 }

@@ -103,7 +103,7 @@ export function createImportWorker(deps: WorkerDeps) {
       const keep = (candidates: string[]) => deps.jobs.unfinished(candidates);
       await deps.uploads.removeOrphans(deps.now() - ORPHAN_AGE_MS, keep);
       await deps.scratch.removeOrphans(deps.now() - ORPHAN_AGE_MS, keep);
-      await deps.store.dropLeftovers(await deps.jobs.allUnfinished());
+      await deps.store.dropLeftovers(() => deps.jobs.allUnfinished());
       if (ids.length) await deps.jobs.reclaimSpace();
     } catch (error) {
       deps.log.warn({ err: error }, 'import retention sweep failed');

@@ -243,6 +243,12 @@ for (const dialect of DIALECTS) {
       const bad = await api.failures(job.id, 'cursor=not-a-cursor');
       assert.equal(bad.status, 400, bad.body);
       assert.deepEqual(errorCodes(bad), ['INVALID_CURSOR']);
+      // Well-formed JSON, but no line a file can have: refused the same way, not passed to the store.
+      for (const forged of ['3000000000', '1e21', '-1', '2.5']) {
+        const res = await api.failures(job.id, `cursor=${Buffer.from(forged).toString('base64url')}`);
+        assert.equal(res.status, 400, `${forged}: ${res.body}`);
+        assert.deepEqual(errorCodes(res), ['INVALID_CURSOR']);
+      }
     });
 
     it('gives failures.csv: the file’s header, errorCode and errorMessage, and each failed row as uploaded', async () => {
