@@ -101,14 +101,8 @@ async function runInBatches(run: EngineRun, counts: Counts, now: () => number): 
       const state = await pass(run, now, committed, { write: !run.options.dryRun, lease: 'lock', publish: true });
       return { state, counts: committed.counts };
     } catch (error) {
-      // PostgreSQL broke a deadlock by rolling one batch back, or another process held SQLite's write lock: go on from
-      // the last batch committed, as a worker taking the job over would.
-      if (isStoreBusy(error) && attempt < BUSY_ATTEMPTS) {
-        await sleep(BUSY_WAIT_MS);
-        continue;
-      }
-      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await sleep(Math.random() * 20 * attempt);
+      // Go on from the last batch committed, as a worker taking the job over would.
+      if (!(await worthRetrying(error, attempt))) throw error;
     }
   }
 }
@@ -282,26 +276,33 @@ async function* prefetched<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
 }
 
 /**
- * One batch's transaction, run again when PostgreSQL aborts it to break a deadlock with a concurrent writer (the
- * whole transaction rolled back, and the batch's decisions are made again inside it, so running it again is safe).
+ * A transaction run again when the store refused it for a passing reason (the whole transaction rolled back, and its
+ * decisions are made again inside it, so running it again is safe).
  */
 async function transaction<T>(run: EngineRun, work: (tx: BatchTx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await run.session.transaction(work);
     } catch (error) {
-      // SQLite: another process (the CLI, a second server on the same file) holds the write lock; wait without blocking.
-      if (isStoreBusy(error) && attempt < BUSY_ATTEMPTS) {
-        await sleep(BUSY_WAIT_MS);
-        continue;
-      }
-      if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
-      await sleep(Math.random() * 20 * attempt);
+      if (!(await worthRetrying(error, attempt))) throw error;
     }
   }
 }
 
-const isStoreBusy = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+/**
+ * Whether a transaction that failed this way is worth running again, after a pause: PostgreSQL broke a deadlock by
+ * rolling it back, or (SQLite) another process — the CLI, a second server on the same file — holds the write lock,
+ * which is waited for here without blocking the process.
+ */
+async function worthRetrying(error: unknown, attempt: number): Promise<boolean> {
+  if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY' && attempt < BUSY_ATTEMPTS) {
+    await sleep(BUSY_WAIT_MS);
+    return true;
+  }
+  if (!isTransactionConflict(error) || attempt >= CONFLICT_ATTEMPTS) return false;
+  await sleep(Math.random() * 20 * attempt);
+  return true;
+}
 
 function cancelled(error: unknown): undefined {
   if (error instanceof Cancelled) return undefined;
