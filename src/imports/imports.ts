@@ -37,11 +37,11 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
   const scratch = createFileUploadStore(scratchDir, { durable: false });
   const leaseMs = config.importLeaseSeconds * 1000;
   const limits = { maxBytes: config.importMaxBytes, maxRows: config.importMaxRows };
-  let stopping = false;
   const runnerDeps = { jobs, store: engineStore, leaseMs, batchRows: config.importBatchRows, now };
   // A job stops at a batch's end when the process shuts down, and another worker goes on with it; a synchronous run
   // belongs to its request, which the shutdown lets finish.
-  const run = createImportRunner({ ...runnerDeps, stopping: () => stopping });
+  // `worker` is made just below; the runner asks it only while a job runs.
+  const run = createImportRunner({ ...runnerDeps, stopping: () => worker.isStopping() });
   const runInRequest = createImportRunner(runnerDeps);
   const worker = createImportWorker({
     jobs, uploads, scratch, store: engineStore, run, concurrency: config.importWorkers, leaseMs, pollMs: config.importPollMs,
@@ -52,13 +52,7 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
   return {
     jobs: service,
     importCsv,
-    worker: {
-      start: () => worker.start(),
-      async stop() {
-        stopping = true;
-        await worker.stop();
-      },
-    },
+    worker: { start: () => worker.start(), stop: () => worker.stop() },
     /** Runs one job in this process now (the CLI), whatever the worker is doing. */
     runJob: (id: string) => worker.runJob(id),
   };
