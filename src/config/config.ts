@@ -75,7 +75,7 @@ export function loadConfig(env: Env = process.env): Config {
     importWorkers: int(env, 'IMPORT_WORKERS', 1, 0, 64),
     importLeaseSeconds: int(env, 'IMPORT_LEASE_SECONDS', 60, 2, 3600),
     importPollMs: int(env, 'IMPORT_POLL_MS', 1000, 10, 600_000),
-    importBatchRows: int(env, 'IMPORT_BATCH_ROWS', 5000, 1, 100_000),
+    importBatchRows: int(env, 'IMPORT_BATCH_ROWS', 25_000, 1, 100_000),
     importUploadDir: env.IMPORT_UPLOAD_DIR?.trim() || undefined,
   };
   // Each import worker on PostgreSQL holds a connection for its batch, reads its upload through another and renews its

@@ -18,6 +18,7 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
     writesElsewhere: true,
     session(job) {
       const seen = `import_seen_${job.id}`;
+      const direct = { skip: 0, seenSkip: 0 };
       const session: ImportSession = {
         async open() {
           await pool.query(`drop table if exists ${seen}`);
@@ -29,7 +30,7 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
           try {
             await client.query('begin');
             try {
-              const result = await work(batchTx(client, job, seen));
+              const result = await work(batchTx(client, job, seen, direct));
               await client.query('commit');
               return result;
             } catch (error) {
@@ -63,7 +64,7 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
   };
 }
 
-function batchTx(client: pg.PoolClient, job: JobRef, seen: string): BatchTx {
+function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { skip: number; seenSkip: number }): BatchTx {
   const { streamId, accountId } = job.tenant;
   const { orgId, userId, appId } = job.actor;
   let staged = false;
@@ -76,19 +77,46 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string): BatchTx {
       if (rows.length === 0) throw new LeaseLost();
       return { cancelRequested: Number(rows[0]!.cancel_requested) === 1 };
     },
-    async probe(keys, phones, withHolders) {
-      if (keys.length === 0) return { seen: [], holders: [] };
-      const holder = withHolders
-        ? `(select c.id from contacts c where c.stream_id = $3 and c.account_id = $4 and c.status = 'ACTIVE' and c.phone_number = u.p)`
-        : 'null::text';
-      const { rows } = await client.query<{ seen: number | null; holder: string | null }>(
-        `select (select s.line from ${seen} s where s.phone = u.k) as seen, ${holder} as holder
-         from unnest($1::bigint[], $2::text[]) with ordinality as u(k, p, n) order by u.n`,
-        withHolders ? [keys, phones, streamId, accountId] : [keys, phones],
+    async claimNumbers(keys, lines) {
+      if (keys.length === 0) return [];
+      // Most numbers are new: a COPY of them all is the cheapest way in, and a number remembered already fails it
+      // (undone by a savepoint), which sends this group the careful way.
+      if (direct.seenSkip === 0) {
+        await client.query('savepoint import_seen');
+        try {
+          let text = '';
+          for (let i = 0; i < keys.length; i++) text += `${keys[i]}\t${lines[i]}\n`;
+          await pipeline(Readable.from([text]), client.query(copyFrom(`copy ${seen} (phone, line) from stdin`)));
+          await client.query('release savepoint import_seen');
+          return keys.map(() => null);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+          await client.query('rollback to savepoint import_seen');
+          direct.seenSkip = DIRECT_PAUSE;
+        }
+      } else {
+        direct.seenSkip -= 1;
+      }
+      // The insert answers for the numbers it adds; only those remembered already are looked up.
+      const { rows: added } = await client.query<{ phone: string }>(
+        `insert into ${seen} (phone, line) select * from unnest($1::bigint[], $2::int[]) on conflict do nothing returning phone`,
+        [keys, lines],
       );
-      return { seen: rows.map((r) => r.seen), holders: rows.map((r) => r.holder) };
+      const fresh = new Set(added.map((r) => String(r.phone)));
+      const known = keys.filter((k) => !fresh.has(String(k)));
+      const earlier = new Map<number, number | null>();
+      if (known.length) {
+        // A correlated subquery is an index probe whatever the (never gathered) statistics of the table say.
+        const { rows } = await client.query<{ line: number | null }>(
+          `select (select s.line from ${seen} s where s.phone = u.k) as line from unnest($1::bigint[]) with ordinality as u(k, n) order by u.n`,
+          [known],
+        );
+        known.forEach((k, i) => earlier.set(k, rows[i]!.line));
+      }
+      return keys.map((k) => (fresh.has(String(k)) ? null : (earlier.get(k) ?? null)));
     },
     async holders(phones) {
+      if (phones.length === 0) return [];
       const { rows } = await client.query<{ holder: string | null }>(
         `select (select c.id from contacts c where c.stream_id = $2 and c.account_id = $3 and c.status = 'ACTIVE' and c.phone_number = u.p) as holder
          from unnest($1::text[]) with ordinality as u(p, n) order by u.n`,
@@ -102,6 +130,30 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string): BatchTx {
     },
     async insertContacts(rows, now) {
       if (rows.length === 0) return new Set();
+      // Most numbers of an import are free: COPY straight into contacts (what psql \copy does) is much cheaper than
+      // INSERT … ON CONFLICT, whose speculative insertion costs each row more. A number held by a contact fails the
+      // COPY, which a savepoint undoes; the batch then goes the careful way below, as do the next few after such a
+      // file (a re-import, most of whose numbers are held, would fail every COPY).
+      if (direct.skip === 0) {
+        await client.query('savepoint import_copy');
+        try {
+          const sorted = [...rows].sort((a, b) => (a.values.phoneNumber < b.values.phoneNumber ? -1 : 1));
+          const fixed = `\t${copyField(streamId)}\t${copyField(accountId)}\t${copyField(orgId)}\tACTIVE`;
+          const actor = `\t${copyField(userId)}\t${copyField(appId)}\t${job.id}\t${now}\t${now}`;
+          await pipeline(
+            Readable.from([contactsCopyText(sorted, fixed, actor)]),
+            client.query(copyFrom(`copy contacts (${CONTACT_COPY_COLUMNS.join(', ')}) from stdin`)),
+          );
+          await client.query('release savepoint import_copy');
+          return new Set(rows.map((r) => r.id));
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
+          await client.query('rollback to savepoint import_copy');
+          direct.skip = DIRECT_PAUSE;
+        }
+      } else {
+        direct.skip -= 1;
+      }
       if (!staged) {
         await client.query(
           `create temp table if not exists import_batch (${BATCH_COLUMNS.map((c) => `${c} text`).join(', ')}) on commit delete rows`,
@@ -171,6 +223,24 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string): BatchTx {
       if (rowCount === 0) throw new LeaseLost();
     },
   };
+}
+
+const UNIQUE_VIOLATION = '23505';
+/** Batches that skip the direct COPY after one found a number held. */
+const DIRECT_PAUSE = 8;
+const CONTACT_COPY_COLUMNS = [
+  'id', 'stream_id', 'account_id', 'org_id', 'status', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code',
+  'extension', 'created_by', 'created_by_aid', 'import_id', 'created_at', 'updated_at', 'last_name_key', 'full_name_key',
+];
+
+/** New contacts as COPY text in CONTACT_COPY_COLUMNS' order; `fixed` and `actor` are the columns every row shares. */
+function contactsCopyText(rows: NewContact[], fixed: string, actor: string): string {
+  let text = '';
+  for (const { id, values: v } of rows) {
+    text += `${id}${fixed}\t${copyField(v.firstName)}\t${copyField(v.lastName)}\t${copyField(v.salutation)}\t${v.phoneNumber}\t` +
+      `${v.countryCode}\t${copyField(v.extension)}${actor}\t${copyField(v.last_name_key)}\t${copyField(v.full_name_key)}\n`;
+  }
+  return text;
 }
 
 function copyText(rows: NewContact[]): string {

@@ -9,6 +9,9 @@ import { LeaseLost, type BatchTx, type ImportSession, type ImportStore } from '.
  * interleave with it. The statements are synchronous, so a batch holds the write lock only as long as it computes.
  * Numbers seen in the file are kept in a TEMP table (its own file, not the database), one per job.
  */
+/** Cache of the TEMP database, negative: KiB. */
+const TEMP_CACHE_KIB = -2048;
+
 export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Database): ImportStore {
   const locked = <T>(work: () => Promise<T>): Promise<T> => db.connection().execute(() => work());
 
@@ -50,10 +53,9 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
           if (flag === undefined) throw new LeaseLost();
           return { cancelRequested: flag === 1 };
         },
-        async probe(keys, phones, withHolders) {
-          const seenLines = keys.map((k) => (s!.seenLine.get(k) as number | undefined) ?? null);
-          const holders = withHolders ? phones.map((p) => (s!.holder.get(streamId, accountId, p) as string | undefined) ?? null) : phones.map(() => null);
-          return { seen: seenLines, holders };
+        async claimNumbers(keys, lines) {
+          // Most numbers are new: the insert alone answers for them, and only a number remembered already is looked up.
+          return keys.map((k, i) => (s!.addSeen.run(k, lines[i]).changes > 0 ? null : ((s!.seenLine.get(k) as number | undefined) ?? null)));
         },
         async holders(phones) {
           return phones.map((p) => (s!.holder.get(streamId, accountId, p) as string | undefined) ?? null);
@@ -101,6 +103,9 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
         async open() {
           await locked(async () => {
             handle.exec(`drop table if exists ${seen}; create table ${seen} (phone integer primary key, line integer not null)`);
+            // The TEMP database holds only these tables: a small cache is enough for it (better-sqlite3's default, 16 MB
+            // a database, would add that much to the process for nothing; the main database keeps its cache).
+            handle.pragma(`temp.cache_size = ${TEMP_CACHE_KIB}`);
             s = prepare();
           });
         },

@@ -72,8 +72,12 @@ export interface BatchTx {
    * takeover cannot slip in between this check and the batch's commit.
    */
   checkLease(mode: 'lock' | 'read'): Promise<{ cancelRequested: boolean }>;
-  /** For each number: the line that first had it in this file (or null), and the ACTIVE contact holding it (or null). */
-  probe(phoneKeys: number[], phones: string[], withHolders: boolean): Promise<{ seen: (number | null)[]; holders: (string | null)[] }>;
+  /**
+   * Remembers each number with its line unless one is remembered already, in the same statement, and gives for each
+   * the line remembered before this call (null: none, the given line is now remembered). Each number at most once.
+   */
+  claimNumbers(phoneKeys: number[], lines: number[]): Promise<(number | null)[]>;
+  /** For each number, the ACTIVE contact holding it (or null). */
   holders(phones: string[]): Promise<(string | null)[]>;
   /** Remembers the first line of each number; a number already remembered keeps its line. */
   addSeen(phoneKeys: number[], lines: number[]): Promise<void>;

@@ -41,42 +41,40 @@ export interface BatchOutcome {
 export async function settleRows(tx: BatchTx, run: SettleContext, rows: ParsedRow[], how: { write: boolean; strict: boolean; now: number }): Promise<BatchOutcome> {
   const { onDuplicate } = run.options;
   const valid = rows.filter((r) => r.contact);
-  const probe = await tx.probe(
-    valid.map((r) => r.phoneKey!),
-    valid.map((r) => r.contact!.phoneNumber),
-    !how.write || onDuplicate === 'update',
-  );
-  const firsts = new Map<number, number>();
-  const seenKeys: number[] = [];
-  const seenLines: number[] = [];
-  const creates: NewContact[] = [];
-  const updates: HolderUpdate[] = [];
+  // The group's first row of each number, remembered for the rows after it; and what was remembered before.
+  const groupFirst = new Map<number, number>();
+  for (const r of valid) if (!groupFirst.has(r.phoneKey!)) groupFirst.set(r.phoneKey!, r.line);
+  const keys = [...groupFirst.keys()];
+  const earlier = await tx.claimNumbers(keys, [...groupFirst.values()]);
+  const before = new Map<number, number | null>();
+  keys.forEach((k, i) => before.set(k, earlier[i]!));
+
   const failures: NewFailure[] = [];
-  const taken = (r: ParsedRow, holder: string) => failures.push({ line: r.line, cells: r.cells, errors: [phoneTaken(r.contact!.phoneNumber, holder)] });
-  let v = 0;
+  const candidates: ParsedRow[] = [];
   for (const r of rows) {
     if (!r.contact) {
       failures.push({ line: r.line, cells: r.cells, errors: r.errors! });
       continue;
     }
-    const seen = probe.seen[v];
-    const holder = probe.holders[v];
-    v += 1;
-    const first = seen !== null && seen !== undefined && seen < r.line ? seen : firsts.get(r.phoneKey!);
-    if (first !== undefined) {
-      failures.push({ line: r.line, cells: r.cells, errors: [repeated(r.contact.phoneNumber, first)] });
-      continue;
-    }
-    firsts.set(r.phoneKey!, r.line);
-    if (seen === null || seen === undefined) {
-      seenKeys.push(r.phoneKey!);
-      seenLines.push(r.line);
-    }
-    if (holder && onDuplicate === 'reject') taken(r, holder);
-    else if (holder) updates.push({ holderId: holder, line: r.line, values: r.contact });
-    else creates.push({ id: newObjectId(how.now), line: r.line, values: r.contact });
+    const key = r.phoneKey!;
+    const seen = before.get(key);
+    const inGroup = groupFirst.get(key)!;
+    const first = seen !== null && seen !== undefined && seen < r.line ? seen : inGroup < r.line ? inGroup : undefined;
+    if (first !== undefined) failures.push({ line: r.line, cells: r.cells, errors: [repeated(r.contact.phoneNumber, first)] });
+    else candidates.push(r);
   }
-  await tx.addSeen(seenKeys, seenLines);
+
+  // Holders matter to a dry run (which writes nothing to find them out) and to onDuplicate=update; a creation that
+  // meets a holder finds out when its insert does nothing.
+  const holders = !how.write || onDuplicate === 'update' ? await tx.holders(candidates.map((r) => r.contact!.phoneNumber)) : undefined;
+  const creates: NewContact[] = [];
+  const updates: HolderUpdate[] = [];
+  candidates.forEach((r, i) => {
+    const holder = holders?.[i];
+    if (holder && onDuplicate === 'reject') failures.push({ line: r.line, cells: r.cells, errors: [phoneTaken(r.contact!.phoneNumber, holder)] });
+    else if (holder) updates.push({ holderId: holder, line: r.line, values: r.contact! });
+    else creates.push({ id: newObjectId(how.now), line: r.line, values: r.contact! });
+  });
 
   const settled: SettledRow[] = [];
   if (!how.write) {

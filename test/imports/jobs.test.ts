@@ -211,6 +211,25 @@ for (const dialect of DIALECTS) {
       assert.equal(await api.contactCount(), BIG - bad);
     });
 
+    it('names the first row of a number the file repeats far apart, and the holder of one taken, in any part of a large file', async () => {
+      const { api, tenant } = await fresh();
+      const numbers = phoneBlock(2500);
+      const holder = await createContact(tenant, numbers[1800]!);
+      const rows = numbers.map((n, i) => row(i === 2300 ? numbers[5]! : n));
+      // Rows are worked on a thousand at a time: line 2302 repeats one of the first thousand, and the second thousand
+      // mixes a repeat inside itself, a taken number and new ones.
+      rows[1500] = row(numbers[1400]!);
+      const done = await api.finished((await api.submit(csvOf(rows))).id);
+      assert.deepEqual([done.state, done.created, done.failed], ['completed', 2497, 3]);
+      const failures = (await api.failures(done.id)).json<PageJson<FailureJson>>().results;
+      assert.deepEqual(
+        failures.map((f) => [f.row, f.errors.map((e) => [e.code, e.row ?? e.id])]),
+        [[1502, [['DUPLICATE_IN_FILE', 1402]]], [1802, [['PHONE_TAKEN', holder.id]]], [2302, [['DUPLICATE_IN_FILE', 7]]]],
+      );
+      assert.deepEqual((await contactByNumber(tenant, numbers[1800]!)).map((c) => c.id), [holder.id]);
+      assert.equal(await api.contactCount(), 2498);
+    });
+
     it('lists the failures in file order, paged, with the errors naming CSV columns and the cells by the file’s own column names', async () => {
       const { api, job, holder, numbers } = await mixedJob();
       const pages: PageJson<FailureJson>[] = [];
