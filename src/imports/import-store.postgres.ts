@@ -226,7 +226,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
 }
 
 const UNIQUE_VIOLATION = '23505';
-/** Batches that skip the direct COPY after one found a number held. */
+/** Groups of rows that go the careful way after one whose direct COPY met a number already there. */
 const DIRECT_PAUSE = 8;
 const CONTACT_COPY_COLUMNS = [
   'id', 'stream_id', 'account_id', 'org_id', 'status', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code',
