@@ -20,7 +20,8 @@ export function createContactLifecycle(deps: { db: Kysely<Database>; now: () => 
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
     const repo = createContactRepository(db);
     for (let attempt = 1; ; attempt++) {
-      const [changed] = await repo.deactivate(ctx, [id], ctx, now());
+      // In a transaction: the stream's counts change with the status.
+      const [changed] = await db.transaction().execute((trx) => createContactRepository(trx).deactivate(ctx, [id], ctx, now()));
       if (changed) return toContact(changed);
       const current = await repo.findById(ctx, id);
       if (!current) throw contactNotFound(id);
@@ -40,7 +41,7 @@ export function createContactLifecycle(deps: { db: Kysely<Database>; now: () => 
       const [holder] = await repo.findActiveHolders(ctx, [current.phone_number]);
       if (holder) throw phoneTaken(current.phone_number, holder.id);
       try {
-        const row = await repo.activate(ctx, id, ctx, now());
+        const row = await db.transaction().execute((trx) => createContactRepository(trx).activate(ctx, id, ctx, now()));
         if (row) return toContact(row);
         // Restored (or changed) by another request between the look and the write: look again.
       } catch (error) {

@@ -2,6 +2,10 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { ContactRow, Database } from '../db/schema.js';
 import type { Tenant } from './contact.repository.js';
 import type { ContactFilter, ContactSort, Position, SortField } from './contact-query.js';
+import { createStreamCountsRepository } from './stream-counts.repository.js';
+
+/** A name search counts its matches up to this many; past it, `totalResults` says "at least this many". */
+export const SEARCH_COUNT_CAP = 1000;
 
 export interface PageRequest {
   filter: ContactFilter;
@@ -83,13 +87,32 @@ export function createContactListingRepository(db: Kysely<Database>) {
       return union.orderBy(column, direction).orderBy('id', direction).limit(limit + 1).offset(skip).execute();
     },
 
-    /** How many contacts match; reads index entries only. */
-    async count(tenant: Tenant, filter: ContactFilter): Promise<number> {
-      const status = filter.status === 'all' ? undefined : filter.status;
-      const row = await matching(tenant, filter, status)
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+    /**
+     * How many contacts match, without a cost that grows with the stream: the stream's maintained counts when only a
+     * status filters; an exact count along the phone indexes when a number does (a number's contacts are few); and,
+     * for a name prefix, the matches counted up to `SEARCH_COUNT_CAP`, with `exact: false` past it.
+     */
+    async count(tenant: Tenant, filter: ContactFilter): Promise<{ total: number; exact: boolean }> {
+      if (filter.phoneNumber === undefined && filter.name === undefined) {
+        const counts = await createStreamCountsRepository(db).read(tenant);
+        const total = filter.status === 'ACTIVE' ? counts.active : filter.status === 'INACTIVE' ? counts.inactive : counts.active + counts.inactive;
+        return { total, exact: true };
+      }
+      if (filter.phoneNumber !== undefined) {
+        const status = filter.status === 'all' ? undefined : filter.status;
+        const row = await matching(tenant, filter, status)
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow();
+        return { total: Number(row.n), exact: true };
+      }
+      let total = 0;
+      for (const status of statusesOf(filter)) {
+        const capped = db.selectFrom(matching(tenant, filter, status).select('id').limit(SEARCH_COUNT_CAP + 1 - total).as('m'));
+        const row = await capped.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+        total += Number(row.n);
+        if (total > SEARCH_COUNT_CAP) return { total: SEARCH_COUNT_CAP, exact: false };
+      }
+      return { total, exact: true };
     },
   };
 }

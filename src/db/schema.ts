@@ -84,6 +84,15 @@ export interface ContactTable {
   full_name_key: string;
 }
 
+/** A share of a stream's contact counts; the stream's counts are the sums over its shards (contacts/stream-counts.repository.ts). */
+export interface StreamCountTable {
+  stream_id: string;
+  shard: number;
+  account_id: string;
+  active: number;
+  inactive: number;
+}
+
 export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** An import: a job run by a worker, or the run of the synchronous endpoint (kind `sync`). */
@@ -174,6 +183,7 @@ export interface Database {
   app_streams: AppStreamTable;
   settings: SettingTable;
   contacts: ContactTable;
+  stream_counts: StreamCountTable;
   import_jobs: ImportJobTable;
   import_files: ImportFileTable;
   import_failures: ImportFailureTable;
