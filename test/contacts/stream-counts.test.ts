@@ -153,13 +153,10 @@ for (const dialect of DIALECTS) {
             .executeTakeFirstOrThrow();
           assert.deepEqual({ ACTIVE: Number(sums.a), INACTIVE: Number(sums.i) }, want);
         }
-        // And it left planner statistics for what it filled.
+        // And it left planner statistics for what it filled (PostgreSQL; SQLite keeps none, see the migration).
         if (dialect === 'postgres') {
           const { rows: stats } = await sql<{ n: number }>`select count(*)::int as n from pg_stats where tablename = 'stream_counts'`.execute(store.db);
           assert.ok(stats[0]!.n > 0);
-        } else {
-          const { rows: stats } = await sql<{ tbl: string }>`select tbl from sqlite_stat1 where tbl = 'stream_counts'`.execute(store.db);
-          assert.ok(stats.length > 0);
         }
       } finally {
         await store.close();
