@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createAppCache } from './auth/app-cache.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { SharedState } from './auth/shared-state.js';
 import type { Config } from './config/config.js';
@@ -63,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const authenticator = createAuthenticator({
-    tenancy: createTenancyRepository(store.db),
+    apps: createAppCache({ tenancy: createTenancyRepository(store.db) }),
     replayCache: deps.shared.replayCache,
     rateLimiter: deps.shared.rateLimiter,
     clockSkewSeconds: config.jwtClockSkewSeconds,

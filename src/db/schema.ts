@@ -93,6 +93,12 @@ export interface StreamCountTable {
   inactive: number;
 }
 
+/** One row: a number that triggers move on every change to accounts, streams, apps and app_streams. */
+export interface TenancyVersionTable {
+  id: number;
+  version: number;
+}
+
 export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** An import: a job run by a worker, or the run of the synchronous endpoint (kind `sync`). */
@@ -184,6 +190,7 @@ export interface Database {
   settings: SettingTable;
   contacts: ContactTable;
   stream_counts: StreamCountTable;
+  tenancy_version: TenancyVersionTable;
   import_jobs: ImportJobTable;
   import_files: ImportFileTable;
   import_failures: ImportFailureTable;
