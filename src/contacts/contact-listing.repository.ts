@@ -16,6 +16,8 @@ export interface PageRequest {
   skip: number;
   /** Rows wanted; one more is read to tell whether there are more. */
   limit: number;
+  /** For a name search: whether its matches, counted already (`count`), are within the cap; counted here if absent. */
+  fewNameMatches?: boolean;
 }
 
 const SORT_COLUMN = {
@@ -114,7 +116,7 @@ export function createContactListingRepository(db: Kysely<Database>) {
       const statuses = statusesOf(filter);
       const few = filter.phoneNumber !== undefined
         ? matching(tenant, filter, statuses.length === 1 ? statuses[0] : undefined).select('id')
-        : filter.name !== undefined && (await countNameMatches(tenant, filter.name, statuses)).exact
+        : filter.name !== undefined && (request.fewNameMatches ?? (await countNameMatches(tenant, filter.name, statuses)).exact)
           ? nameMatches(tenant, filter.name, statuses, SEARCH_COUNT_CAP + 1)
           : undefined;
       if (few) {

@@ -44,7 +44,10 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
     if (skip > MAX_SKIP) {
       throw new ValidationError({ msg: `skip goes at most ${MAX_SKIP} contacts deep; follow nextCursor (after) for deeper pages`, code: 'SKIP_TOO_DEEP', field: 'skip' });
     }
-    const [rows, count] = await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
+    // A name search's count also decides how its page is read, so it comes first; other counts run beside the page.
+    const [rows, count] = filter.name !== undefined && filter.phoneNumber === undefined
+      ? await repo.count(ctx, filter).then(async (c) => [await repo.page(ctx, { filter, sort, skip, limit, fewNameMatches: c.exact }), c] as const)
+      : await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
     const { results, hasMore, nextCursor } = pageOf(rows);
     // A lower bound never undercuts what this page itself shows.
     const total = count.exact ? count.total : Math.max(count.total, skip + results.length + (hasMore ? 1 : 0));
