@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark, one after another, each printed as a table with the machine it ran on.
-// `npm run bench -- csv phone` runs only the named ones (csv, phone, import-scale).
+// `npm run bench -- csv phone` runs only the named ones (csv, phone, import-scale, reads-writes).
 import { execSync } from 'node:child_process';
 import os from 'node:os';
 import { csvParsersBench } from './csv-parsers.js';
@@ -11,6 +11,8 @@ const BENCHMARKS: Record<string, () => Promise<BenchReport>> = {
   phone: () => phoneBench(),
   // Loaded when asked for; options by environment (BENCH_ROWS, BENCH_ROUNDS, BENCH_SKIP_5M, …: see bench/import-scale.ts).
   'import-scale': async () => (await import('./import-scale.js')).importScaleBench(),
+  // Options by environment (BENCH_ROWS, BENCH_ROUNDS, BENCH_SECONDS, BENCH_STORES, …: see bench/reads-writes.ts).
+  'reads-writes': async () => (await import('./reads-writes.js')).readsWritesBench(),
 };
 
 function machine(): string {

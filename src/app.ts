@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createAppCache } from './auth/app-cache.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { SharedState } from './auth/shared-state.js';
 import type { Config } from './config/config.js';
@@ -6,6 +7,7 @@ import { contactRoutes } from './contacts/contact.routes.js';
 import { contactInputSchema, contactSchema } from './contacts/contact.schemas.js';
 import { createContactService } from './contacts/contact.service.js';
 import type { Store } from './db/database.js';
+import { createTransact } from './db/group-commit.js';
 import { authenticateHook } from './http/authenticate.js';
 import { answerFrameworkError, errorBodySchema, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
@@ -63,13 +65,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const authenticator = createAuthenticator({
-    tenancy: createTenancyRepository(store.db),
+    apps: createAppCache({ tenancy: createTenancyRepository(store.db) }),
     replayCache: deps.shared.replayCache,
     rateLimiter: deps.shared.rateLimiter,
     clockSkewSeconds: config.jwtClockSkewSeconds,
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
-  const contacts = createContactService({ db: store.db, maxContactsPerRequest: config.maxContactsPerRequest });
+  const contacts = createContactService({ db: store.db, transact: createTransact(store), maxContactsPerRequest: config.maxContactsPerRequest });
   const imports = createImports({ store, config, log: app.log });
   // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
   app.addHook('onReady', async () => imports.worker.start());

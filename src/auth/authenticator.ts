@@ -1,7 +1,7 @@
 import { decodeJwt, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import { AuthenticationError, NotFoundError, PermissionError, RateLimitedError, ValidationError } from '../shared/errors.js';
-import type { AppRecord, TenancyRepository } from '../tenancy/tenancy.repository.js';
 import { CONFIGURATION_SCOPE } from '../tenancy/tenancy.service.js';
+import type { AppCache, CachedApp } from './app-cache.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -23,7 +23,7 @@ export interface Credentials {
 }
 
 export interface AuthenticatorDeps {
-  tenancy: Pick<TenancyRepository, 'findAppByClientId' | 'appReachesStream'>;
+  apps: Pick<AppCache, 'find'>;
   replayCache: ReplayCache;
   /** Absent when the rate limit is turned off. */
   rateLimiter: RateLimiter | undefined;
@@ -34,11 +34,19 @@ export interface AuthenticatorDeps {
 
 const invalidToken = (msg = 'The token is not valid') => new AuthenticationError({ msg, code: 'INVALID_TOKEN' });
 
+/** Tokens whose signature was checked, kept; past it the memory starts over. */
+const MAX_VERIFIED = 10_000;
+
 /** The contract's request checks, in its order: token, account, stream, scope, rate limit. */
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const now = deps.now ?? Date.now;
 
-  async function verifyToken(token: string): Promise<{ app: AppRecord; payload: JWTPayload }> {
+  // A token's signature, checked once against its app as read at one tenancy version: the same token under the same
+  // version verifies the same way, so only its time claims are looked at again. Any change to the app (a rotated
+  // secret) moves the version, and the token is checked from scratch.
+  const verified = new Map<string, JWTPayload>();
+
+  async function verifyToken(token: string): Promise<{ app: CachedApp; payload: JWTPayload }> {
     let claims: JWTPayload;
     try {
       claims = decodeJwt(token);
@@ -47,28 +55,44 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     }
     const clientId = clientIdOf(claims);
     if (!clientId) throw invalidToken('The token does not name an app in its appId claim');
-    const app = await deps.tenancy.findAppByClientId(clientId);
+    const { version, app } = await deps.apps.find(clientId);
     if (!app) throw invalidToken();
+    const key = `${version}:${token}`;
+    const known = verified.get(key);
+    if (known) {
+      checkTimes(known);
+      return { app, payload: known };
+    }
     try {
-      const key = app.algorithm === 'HS256'
+      const secret = app.algorithm === 'HS256'
         ? new TextEncoder().encode(app.clientSecret)
         : await importSPKI(app.publicKey ?? '', app.algorithm);
       // The algorithm comes from the app, never from the token's header.
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, secret, {
         algorithms: [app.algorithm],
         clockTolerance: deps.clockSkewSeconds,
         currentDate: new Date(now()),
       });
+      if (verified.size >= MAX_VERIFIED) verified.clear();
+      verified.set(key, payload);
       return { app, payload };
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new AuthenticationError({ msg: 'The token has expired', code: 'TOKEN_EXPIRED' });
+      if (error instanceof joseErrors.JWTExpired) throw expired();
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw invalidToken(`The token's ${error.claim} claim is not valid now`);
       throw invalidToken();
     }
   }
 
+  /** exp and nbf of a token verified before, judged as jose judged them then (both were numbers, or absent). */
+  function checkTimes(payload: JWTPayload): void {
+    const seconds = Math.floor(now() / 1000);
+    // In jose's order: nbf, then exp.
+    if (typeof payload.nbf === 'number' && payload.nbf > seconds + deps.clockSkewSeconds) throw invalidToken("The token's nbf claim is not valid now");
+    if (typeof payload.exp === 'number' && payload.exp <= seconds - deps.clockSkewSeconds) throw expired();
+  }
+
   /** The jti rules that need no memory: a jti, and a lifetime no longer than the jti is remembered. */
-  function jtiLifetime(app: AppRecord, payload: JWTPayload): { jti: string; ttl: number } | undefined {
+  function jtiLifetime(app: CachedApp, payload: JWTPayload): { jti: string; ttl: number } | undefined {
     if (!app.enforceJti) return undefined;
     if (typeof payload.jti !== 'string' || payload.jti === '') {
       throw new AuthenticationError({ msg: 'This app requires a jti claim in every token', code: 'JTI_REQUIRED' });
@@ -99,7 +123,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (credentials.accountId.trim().toLowerCase() !== app.accountId) {
         throw new PermissionError({ msg: 'The token does not belong to this account', code: 'ACCOUNT_MISMATCH' });
       }
-      if (!STREAM_ID.test(credentials.streamId) || !(await deps.tenancy.appReachesStream(app.accountId, app.id, credentials.streamId))) {
+      if (!STREAM_ID.test(credentials.streamId) || !app.streamIds.has(credentials.streamId)) {
         throw new NotFoundError({ msg: `Stream ${credentials.streamId} was not found`, code: 'STREAM_NOT_FOUND' });
       }
       if (!app.scopes.includes(CONFIGURATION_SCOPE)) {
@@ -130,6 +154,8 @@ function clientIdOf(claims: JWTPayload): string | undefined {
   if (typeof claims.name === 'string' && CLIENT_ID.test(claims.name)) return claims.name;
   return undefined;
 }
+
+const expired = () => new AuthenticationError({ msg: 'The token has expired', code: 'TOKEN_EXPIRED' });
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const CLIENT_ID = new RegExp(`^cs-${UUID}$`);

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import type { RequestContext } from '../auth/authenticator.js';
-import type { Database } from '../db/schema.js';
+import type { Transact } from '../db/group-commit.js';
 import { contactNotFound, DomainError, ServiceUnavailableError, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
 import type { ContactInput } from './contact-input.js';
@@ -29,7 +28,7 @@ export type BulkUpdatedContact = Contact & { _id: string };
 export type BulkUpdateItem = ContactInput & { id?: unknown };
 
 export interface ContactBulkDeps {
-  db: Kysely<Database>;
+  transact: Transact;
   maxContactsPerRequest: number;
   now: () => number;
   /** The single-contact update; bulk-update applies it to each element. */
@@ -41,7 +40,7 @@ export interface ContactBulkDeps {
  * one (partial success), unlike POST /contacts, which is all or nothing.
  */
 export function createContactBulk(deps: ContactBulkDeps) {
-  const { db, now } = deps;
+  const { transact, now } = deps;
 
   function checkSize(count: number): void {
     if (count === 0) throw new ValidationError({ msg: 'Send at least one contact', code: 'EMPTY_REQUEST' });
@@ -70,7 +69,7 @@ export function createContactBulk(deps: ContactBulkDeps) {
         outcomes.push({ ok: true, id });
       }
     });
-    const found = await db.transaction().execute(async (trx) => {
+    const found = await transact(async (trx) => {
       const repo = createContactRepository(trx);
       await repo.deactivate(ctx, wanted, ctx, now());
       return new Set((await repo.findByIds(ctx, wanted)).map((row) => row.id));

@@ -1,7 +1,6 @@
-import type { Kysely } from 'kysely';
 import type { RequestContext } from '../auth/authenticator.js';
 import { isUniqueViolation } from '../db/errors.js';
-import type { Database } from '../db/schema.js';
+import type { Transact } from '../db/group-commit.js';
 import { contactNotFound } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
 import { concurrentChange, phoneTaken, RACE_ATTEMPTS } from './contact-errors.js';
@@ -13,18 +12,22 @@ import { createContactRepository } from './contact.repository.js';
  * it ACTIVE again if nobody took the number meanwhile. Both are idempotent: deleting an INACTIVE contact, or
  * restoring an ACTIVE one, answers the contact as it is and changes nothing.
  */
-export function createContactLifecycle(deps: { db: Kysely<Database>; now: () => number }) {
-  const { db, now } = deps;
+export function createContactLifecycle(deps: { transact: Transact; now: () => number }) {
+  const { transact, now } = deps;
 
   async function deleteContact(ctx: RequestContext, id: string): Promise<Contact> {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
-    const repo = createContactRepository(db);
     for (let attempt = 1; ; attempt++) {
-      const [changed] = await repo.deactivate(ctx, [id], ctx, now());
-      if (changed) return toContact(changed);
-      const current = await repo.findById(ctx, id);
-      if (!current) throw contactNotFound(id);
-      if (current.status === 'INACTIVE') return toContact(current);
+      // One transaction: the status and the stream's counts change together.
+      const row = await transact(async (trx) => {
+        const repo = createContactRepository(trx);
+        const [changed] = await repo.deactivate(ctx, [id], ctx, now());
+        if (changed) return changed;
+        const current = await repo.findById(ctx, id);
+        if (!current) throw contactNotFound(id);
+        return current.status === 'INACTIVE' ? current : undefined;
+      });
+      if (row) return toContact(row);
       // Restored between the two statements: delete it again.
       if (attempt === RACE_ATTEMPTS) throw concurrentChange();
     }
@@ -32,17 +35,19 @@ export function createContactLifecycle(deps: { db: Kysely<Database>; now: () => 
 
   async function restoreContact(ctx: RequestContext, id: string): Promise<Contact> {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
-    const repo = createContactRepository(db);
     for (let attempt = 1; ; attempt++) {
-      const current = await repo.findById(ctx, id);
-      if (!current) throw contactNotFound(id);
-      if (current.status === 'ACTIVE') return toContact(current);
-      const [holder] = await repo.findActiveHolders(ctx, [current.phone_number]);
-      if (holder) throw phoneTaken(current.phone_number, holder.id);
       try {
-        const row = await repo.activate(ctx, id, ctx, now());
+        const row = await transact(async (trx) => {
+          const repo = createContactRepository(trx);
+          const current = await repo.findById(ctx, id);
+          if (!current) throw contactNotFound(id);
+          if (current.status === 'ACTIVE') return current;
+          const [holder] = await repo.findActiveHolders(ctx, [current.phone_number]);
+          if (holder) throw phoneTaken(current.phone_number, holder.id);
+          // Undefined when restored (or changed) by another request between the look and the write: look again.
+          return repo.activate(ctx, id, ctx, now());
+        });
         if (row) return toContact(row);
-        // Restored (or changed) by another request between the look and the write: look again.
       } catch (error) {
         // The number was taken between the look and the write; the next look names the holder.
         if (!isUniqueViolation(error)) throw error;

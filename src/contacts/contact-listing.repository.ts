@@ -2,6 +2,11 @@ import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { ContactRow, Database } from '../db/schema.js';
 import type { Tenant } from './contact.repository.js';
 import type { ContactFilter, ContactSort, Position, SortField } from './contact-query.js';
+import type { KeyRange } from './name-key.js';
+import { createStreamCountsRepository } from './stream-counts.repository.js';
+
+/** A name search counts its matches up to this many; past it, `totalResults` says "at least this many". */
+export const SEARCH_COUNT_CAP = 1000;
 
 export interface PageRequest {
   filter: ContactFilter;
@@ -11,6 +16,8 @@ export interface PageRequest {
   skip: number;
   /** Rows wanted; one more is read to tell whether there are more. */
   limit: number;
+  /** For a name search: whether its matches, counted already (`count`), are within the cap; counted here if absent. */
+  fewNameMatches?: boolean;
 }
 
 const SORT_COLUMN = {
@@ -62,11 +69,61 @@ export function createContactListingRepository(db: Kysely<Database>) {
     return page.orderBy(column, direction).orderBy('id', direction);
   };
 
+  /**
+   * The ids of the contacts a name prefix matches, read along the two name indexes — each key's matches in that
+   * key's order, which keeps both stores on the index rather than on a walk of the stream — at most `cap` from each
+   * status and key. Their union drops the contacts both keys match.
+   */
+  const nameMatches = (tenant: Tenant, name: KeyRange, statuses: Status[], cap: number) => {
+    const along = (status: Status, column: 'full_name_key' | 'last_name_key', alias: string) =>
+      db
+        .selectFrom(
+          matching(tenant, { status: 'all' }, status)
+            .select('id')
+            .where(column, '>=', name.from)
+            .$if(name.to !== undefined, (q) => q.where(column, '<', name.to!))
+            .orderBy(column)
+            .orderBy('id')
+            .limit(cap)
+            .as(alias),
+        )
+        .select('id');
+    const [first, ...rest] = statuses.flatMap((status, i) => [along(status, 'full_name_key', `f${i}`), along(status, 'last_name_key', `l${i}`)]);
+    let union = first!;
+    for (const other of rest) union = union.union(other);
+    return union;
+  };
+
+  /** How many contacts a name prefix matches, counted up to `SEARCH_COUNT_CAP`. */
+  const countNameMatches = async (tenant: Tenant, name: KeyRange, statuses: Status[]) => {
+    const row = await db
+      .selectFrom(nameMatches(tenant, name, statuses, SEARCH_COUNT_CAP + 1).as('m'))
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
+    const n = Number(row.n);
+    // Fewer than CAP + 1 in the union means no branch was cut short: the count is exact.
+    return n > SEARCH_COUNT_CAP ? { total: SEARCH_COUNT_CAP, exact: false } : { total: n, exact: true };
+  };
+
   return {
-    /** Up to `limit + 1` contacts in sort order. */
+    /**
+     * Up to `limit + 1` contacts in sort order. A phone lookup, and a name search with at most `SEARCH_COUNT_CAP`
+     * matches, read their few matches by their own indexes and sort them; any other page walks the sort's index and
+     * stops after one page (a name matching more contacts than the cap matches densely enough to fill it soon).
+     */
     async page(tenant: Tenant, request: PageRequest): Promise<ContactRow[]> {
       const { filter, sort, after, skip, limit } = request;
       const statuses = statusesOf(filter);
+      const few = filter.phoneNumber !== undefined
+        ? matching(tenant, filter, statuses.length === 1 ? statuses[0] : undefined).select('id')
+        : filter.name !== undefined && (request.fewNameMatches ?? (await countNameMatches(tenant, filter.name, statuses)).exact)
+          ? nameMatches(tenant, filter.name, statuses, SEARCH_COUNT_CAP + 1)
+          : undefined;
+      if (few) {
+        // Only the ids decide: a status or a name here would let the planner prefer walking a sort index instead.
+        const q = db.selectFrom('contacts').selectAll().where('stream_id', '=', tenant.streamId).where('account_id', '=', tenant.accountId).where('id', 'in', few);
+        return ordered(q, sort, after).limit(limit + 1).offset(skip).execute();
+      }
       if (statuses.length === 1) {
         return ordered(matching(tenant, filter, statuses[0]).selectAll(), sort, after).limit(limit + 1).offset(skip).execute();
       }
@@ -83,13 +140,23 @@ export function createContactListingRepository(db: Kysely<Database>) {
       return union.orderBy(column, direction).orderBy('id', direction).limit(limit + 1).offset(skip).execute();
     },
 
-    /** How many contacts match; reads index entries only. */
-    async count(tenant: Tenant, filter: ContactFilter): Promise<number> {
-      const status = filter.status === 'all' ? undefined : filter.status;
-      const row = await matching(tenant, filter, status)
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
+    /**
+     * How many contacts match, without a cost that grows with the stream: the stream's maintained counts when only a
+     * status filters; an exact count along the phone indexes when a number does (a number's contacts are few); and,
+     * for a name prefix, the matches counted up to `SEARCH_COUNT_CAP`, with `exact: false` past it.
+     */
+    async count(tenant: Tenant, filter: ContactFilter): Promise<{ total: number; exact: boolean }> {
+      if (filter.phoneNumber !== undefined) {
+        const status = filter.status === 'all' ? undefined : filter.status;
+        const row = await matching(tenant, filter, status)
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow();
+        return { total: Number(row.n), exact: true };
+      }
+      if (filter.name !== undefined) return countNameMatches(tenant, filter.name, statusesOf(filter));
+      const counts = await createStreamCountsRepository(db).read(tenant);
+      const total = filter.status === 'ACTIVE' ? counts.active : filter.status === 'INACTIVE' ? counts.inactive : counts.active + counts.inactive;
+      return { total, exact: true };
     },
   };
 }

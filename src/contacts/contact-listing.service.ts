@@ -3,7 +3,7 @@ import type { RequestContext } from '../auth/authenticator.js';
 import type { ContactRow, Database } from '../db/schema.js';
 import { contactNotFound, ValidationError } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
-import { decodeCursor, DEFAULT_LIMIT, encodeCursor, parseFinding, type ListQuery } from './contact-query.js';
+import { decodeCursor, DEFAULT_LIMIT, encodeCursor, MAX_SKIP, parseFinding, type ListQuery } from './contact-query.js';
 import { createContactListingRepository, positionOf } from './contact-listing.repository.js';
 import { toContact, type Contact } from './contact.mapper.js';
 import { createContactRepository } from './contact.repository.js';
@@ -20,6 +20,8 @@ export interface ContactPage {
   hasMore: boolean;
   totalPages?: number;
   totalResults?: number;
+  /** Present (false) only when `totalResults` is a lower bound: a name search with more matches than it counts. */
+  totalResultsExact?: false;
   nextCursor?: string;
 }
 
@@ -39,9 +41,21 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
       return pageOf(await repo.page(ctx, { filter, sort, after, skip: 0, limit }));
     }
     const skip = query.skip ?? 0;
-    const [rows, total] = await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
+    if (skip > MAX_SKIP) {
+      throw new ValidationError({ msg: `skip goes at most ${MAX_SKIP} contacts deep; follow nextCursor (after) for deeper pages`, code: 'SKIP_TOO_DEEP', field: 'skip' });
+    }
+    // A name search's count also decides how its page is read, so it comes first; other counts run beside the page.
+    const [rows, count] = filter.name !== undefined && filter.phoneNumber === undefined
+      ? await repo.count(ctx, filter).then(async (c) => [await repo.page(ctx, { filter, sort, skip, limit, fewNameMatches: c.exact }), c] as const)
+      : await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
     const { results, hasMore, nextCursor } = pageOf(rows);
-    return { results, skip, limit, hasMore, totalPages: Math.ceil(total / limit), totalResults: total, ...(nextCursor && { nextCursor }) };
+    // A lower bound never undercuts what this page itself shows.
+    const total = count.exact ? count.total : Math.max(count.total, skip + results.length + (hasMore ? 1 : 0));
+    return {
+      results, skip, limit, hasMore, totalPages: Math.ceil(total / limit), totalResults: total,
+      ...(!count.exact && { totalResultsExact: false as const }),
+      ...(nextCursor && { nextCursor }),
+    };
 
     /** The repository reads one row past the page: that row says whether more follow. */
     function pageOf(rows: ContactRow[]): ContactPage {

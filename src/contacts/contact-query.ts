@@ -53,6 +53,8 @@ export interface Finding {
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 100;
+/** `skip` walks past every contact it skips; deeper than this, a page is asked for by cursor. */
+export const MAX_SKIP = 10_000;
 
 /** Reads the filters and the sort; a phone number that could not be normalised is a 400 naming the parameter. */
 export function parseFinding(query: FindingQuery): Finding {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { ContactRow, ContactTable, Database, NewContactRow } from '../db/schema.js';
+import { createStreamCountsRepository } from './stream-counts.repository.js';
 
 /** The stream a request works in; every contact query is confined to it. */
 export interface Tenant {
@@ -22,7 +23,12 @@ export interface PhoneHolder {
 const INSERT_BATCH = 500;
 const LOOKUP_BATCH = 500;
 
+/**
+ * Contacts of a stream. The writes that add contacts or change their status also adjust the stream's counts
+ * (stream-counts.repository.ts), once per call: call them inside a transaction, so that both commit together.
+ */
 export function createContactRepository(db: Kysely<Database>) {
+  const counts = createStreamCountsRepository(db);
   const inStream = (tenant: Tenant) =>
     db.selectFrom('contacts').where('stream_id', '=', tenant.streamId).where('account_id', '=', tenant.accountId);
 
@@ -39,6 +45,8 @@ export function createContactRepository(db: Kysely<Database>) {
       for (let i = 0; i < ordered.length; i += INSERT_BATCH) {
         await db.insertInto('contacts').values(ordered.slice(i, i + INSERT_BATCH)).execute();
       }
+      const inactive = rows.filter((r) => r.status === 'INACTIVE').length;
+      await counts.adjust(tenant, { active: rows.length - inactive, inactive });
     },
 
     async findById(tenant: Tenant, id: string): Promise<ContactRow | undefined> {
@@ -93,6 +101,7 @@ export function createContactRepository(db: Kysely<Database>) {
           .execute();
         changed.push(...rows);
       }
+      await counts.adjust(tenant, { active: -changed.length, inactive: changed.length });
       return changed;
     },
 
@@ -101,7 +110,7 @@ export function createContactRepository(db: Kysely<Database>) {
      * refuses it while another ACTIVE contact holds the number.
      */
     async activate(tenant: Tenant, id: string, actor: Actor, now: number): Promise<ContactRow | undefined> {
-      return db
+      const row = await db
         .updateTable('contacts')
         .set({ status: 'ACTIVE', updated_by: actor.userId, updated_by_aid: actor.appId, updated_at: forwardFrom(now) })
         .where('stream_id', '=', tenant.streamId)
@@ -110,6 +119,8 @@ export function createContactRepository(db: Kysely<Database>) {
         .where('status', '=', 'INACTIVE')
         .returningAll()
         .executeTakeFirst();
+      if (row) await counts.adjust(tenant, { active: 1, inactive: -1 });
+      return row;
     },
   };
 }

@@ -89,7 +89,7 @@ export const listQuerySchema = {
   properties: {
     ...findingProperties,
     // Bounded so that it stays a whole number the stores take as LIMIT/OFFSET (1e300 is an "integer" to JSON Schema).
-    skip: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Contacts to pass over; not with after' },
+    skip: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Contacts to pass over, at most 10,000 (deeper: follow nextCursor); not with after' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     after: { type: 'string', maxLength: 1024, description: 'nextCursor of the previous page' },
   },
@@ -104,6 +104,7 @@ export const contactPageSchema = {
     hasMore: { type: 'boolean' },
     totalPages: { type: 'integer' },
     totalResults: { type: 'integer' },
+    totalResultsExact: { type: 'boolean', description: 'Present (false) when totalResults is a lower bound: a name search matching more contacts than it counts' },
     nextCursor: { type: 'string' },
   },
 } as const;

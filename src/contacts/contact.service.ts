@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../auth/authenticator.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { Transact } from '../db/group-commit.js';
 import type { ContactRow, Database, NewContactRow } from '../db/schema.js';
 import { ConflictError, contactNotFound, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId, OBJECT_ID } from '../shared/ids.js';
@@ -16,6 +17,8 @@ import { nameKeys } from './name-key.js';
 
 export interface ContactServiceDeps {
   db: Kysely<Database>;
+  /** How a write's transaction runs (SQLite: group commit, db/group-commit.ts); a plain transaction by default. */
+  transact?: Transact;
   maxContactsPerRequest: number;
   now?: () => number;
 }
@@ -27,6 +30,7 @@ export interface ContactServiceDeps {
 export function createContactService(deps: ContactServiceDeps) {
   const { db } = deps;
   const now = deps.now ?? Date.now;
+  const transact: Transact = deps.transact ?? ((work) => db.transaction().execute((trx) => work(trx)));
 
   /** Creates every contact or none; each failure names the element's index. */
   async function createContacts(ctx: RequestContext, inputs: ContactInput[]): Promise<Contact[]> {
@@ -54,7 +58,7 @@ export function createContactService(deps: ContactServiceDeps) {
 
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await db.transaction().execute(async (trx) => {
+        return await transact(async (trx) => {
           const repo = createContactRepository(trx);
           errors.push(...(await conflictsWithStore(repo, ctx, valid)));
           if (errors.length > 0) throw failure(errors);
@@ -92,7 +96,7 @@ export function createContactService(deps: ContactServiceDeps) {
   }
 
   async function applyUpdate(ctx: RequestContext, id: string, input: ContactInput): Promise<Contact> {
-    return db.transaction().execute(async (trx) => {
+    return transact(async (trx) => {
       const repo = createContactRepository(trx);
       const current = await repo.findById(ctx, id);
       if (!current) throw contactNotFound(id);
@@ -136,8 +140,8 @@ export function createContactService(deps: ContactServiceDeps) {
     updateContact,
     ...createContactListing({ db }),
     ...createContactExport({ db }),
-    ...createContactLifecycle({ db, now }),
-    ...createContactBulk({ db, maxContactsPerRequest: deps.maxContactsPerRequest, now, updateContact }),
+    ...createContactLifecycle({ transact, now }),
+    ...createContactBulk({ transact, maxContactsPerRequest: deps.maxContactsPerRequest, now, updateContact }),
   };
 }
 

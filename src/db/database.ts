@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { StoreUrl } from '../config/config.js';
 import type { Database } from './schema.js';
@@ -46,7 +46,7 @@ function openSqlite(file: string): Store {
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     db,
     dialect: 'sqlite',
@@ -60,6 +60,32 @@ function openSqlite(file: string): Store {
       // Kysely only destroys a driver it has used; a store closed before its first query keeps its file open.
       await db.destroy();
       if (handle.open) handle.close();
+    },
+  };
+}
+
+const STATEMENT_CACHE = 500;
+
+/**
+ * The connection as Kysely sees it, with its statements kept by SQL text: preparing costs about as much as running
+ * a small query, and Kysely prepares every statement it sends. A statement still being iterated is not handed out
+ * twice; past the bound (statements whose text varies, as `in (…)` lists do) the cache starts over.
+ */
+function withStatementCache(handle: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close() {
+      if (handle.open) handle.close();
+    },
+    prepare(text: string) {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) return hit;
+      const statement = handle.prepare(text);
+      if (!hit) {
+        if (cache.size >= STATEMENT_CACHE) cache.clear();
+        cache.set(text, statement);
+      }
+      return statement;
     },
   };
 }

@@ -84,6 +84,21 @@ export interface ContactTable {
   full_name_key: string;
 }
 
+/** A share of a stream's contact counts; the stream's counts are the sums over its shards (contacts/stream-counts.repository.ts). */
+export interface StreamCountTable {
+  stream_id: string;
+  shard: number;
+  account_id: string;
+  active: number;
+  inactive: number;
+}
+
+/** One row: a number that triggers move on every change to accounts, streams, apps and app_streams. */
+export interface TenancyVersionTable {
+  id: number;
+  version: number;
+}
+
 export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** An import: a job run by a worker, or the run of the synchronous endpoint (kind `sync`). */
@@ -174,6 +189,8 @@ export interface Database {
   app_streams: AppStreamTable;
   settings: SettingTable;
   contacts: ContactTable;
+  stream_counts: StreamCountTable;
+  tenancy_version: TenancyVersionTable;
   import_jobs: ImportJobTable;
   import_files: ImportFileTable;
   import_failures: ImportFailureTable;

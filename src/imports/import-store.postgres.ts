@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { adjustStreamCountsOn } from '../contacts/stream-counts.repository.js';
 import type { ContactRow } from '../db/schema.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef, type NewContact } from './import-store.js';
 
@@ -30,7 +31,10 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
           try {
             await client.query('begin');
             try {
-              const result = await work(batchTx(client, job, seen, direct));
+              const pending = { created: 0 };
+              const result = await work(batchTx(client, job, seen, direct, pending));
+              // The stream's counts, last before the commit: its row lock is then held only while committing.
+              await adjustStreamCountsOn(client, job.tenant, { active: pending.created, inactive: 0 });
               await client.query('commit');
               return result;
             } catch (error) {
@@ -64,7 +68,7 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
   };
 }
 
-function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { skip: number; seenSkip: number }): BatchTx {
+function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { skip: number; seenSkip: number }, pending: { created: number }): BatchTx {
   const { streamId, accountId } = job.tenant;
   const { orgId, userId, appId } = job.actor;
   let staged = false;
@@ -145,6 +149,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
             client.query(copyFrom(`copy contacts (${CONTACT_COPY_COLUMNS.join(', ')}) from stdin`)),
           );
           await client.query('release savepoint import_copy');
+          pending.created += rows.length;
           return new Set(rows.map((r) => r.id));
         } catch (error) {
           if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
@@ -176,6 +181,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
          returning id`,
         [streamId, accountId, orgId, userId, appId, job.id, now],
       );
+      pending.created += inserted.length;
       return new Set(inserted.map((r) => r.id));
     },
     async updateContacts(updates, now) {

@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import { sqliteStreamCounter } from '../contacts/stream-counts.repository.js';
 import type { ContactRow, Database } from '../db/schema.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore } from './import-store.js';
 
@@ -35,6 +36,7 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
              updated_by = ?, updated_by_aid = ?, updated_at = ?
            where stream_id = ? and account_id = ? and id = ? and status = 'ACTIVE' returning *`,
         ),
+        countCreated: sqliteStreamCounter(handle),
         failure: handle.prepare('insert or replace into import_failures (job_id, line, cells, errors) values (?, ?, ?, ?)'),
         clearFailures: handle.prepare('delete from import_failures where job_id = ?'),
         failedLines: handle.prepare('select line from import_failures where job_id = ? and line between ? and ?').pluck(),
@@ -74,6 +76,7 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
             );
             if (info.changes > 0) inserted.add(id);
           }
+          s!.countCreated(job.tenant, { active: inserted.size, inactive: 0 });
           return inserted;
         },
         async updateContacts(updates, now) {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 
 export interface AppRecord {
@@ -20,6 +20,9 @@ export interface NewApp extends Omit<AppRecord, 'orgId'> {
 }
 
 type Db = Kysely<Database>;
+
+// Compiled once: it runs on every request.
+const VERSION_QUERY = CompiledQuery.raw('select version from tenancy_version where id = 1');
 
 /**
  * Organisations, accounts, streams, users and apps. Reads that answer a request take the account first;
@@ -145,6 +148,24 @@ export function createTenancyRepository(db: Db) {
         .where('app_streams.stream_id', '=', streamId)
         .executeTakeFirst();
       return row !== undefined;
+    },
+
+    /** The streams of the account that the app may reach. */
+    async listAppStreamIds(accountId: string, appId: string): Promise<string[]> {
+      const rows = await db
+        .selectFrom('app_streams')
+        .innerJoin('streams', 'streams.id', 'app_streams.stream_id')
+        .select('streams.id')
+        .where('streams.account_id', '=', accountId)
+        .where('app_streams.app_id', '=', appId)
+        .execute();
+      return rows.map((r) => r.id);
+    },
+
+    /** The number that moves with every change to accounts, streams, apps and their streams (migration 0006). */
+    async tenancyVersion(): Promise<number> {
+      const { rows } = await db.executeQuery<{ version: number | string }>(VERSION_QUERY);
+      return Number(rows[0]?.version ?? 0);
     },
 
     async getSetting(key: string): Promise<string | undefined> {

@@ -49,7 +49,7 @@ export function contactsFixture(dialect: Dialect, env: Record<string, string> = 
   const list = async (query: string, as: Tenant = fx.tenant) => {
     const res = await call('GET', query ? `?${query}` : '', undefined, as);
     assert.equal(res.statusCode, 200, res.body);
-    return res.json() as { results: ContactJson[]; skip?: number; limit: number; hasMore: boolean; totalPages?: number; totalResults?: number; nextCursor?: string };
+    return res.json() as { results: ContactJson[]; skip?: number; limit: number; hasMore: boolean; totalPages?: number; totalResults?: number; totalResultsExact?: false; nextCursor?: string };
   };
 
   /** A tenant of its own, for a test that needs a stream with nothing else in it. */
