@@ -255,7 +255,8 @@ async function finishAtomic(run: EngineRun, counts: Counts, lastLine: number, no
  * keep two batches in memory.
  */
 function groupsOf(run: EngineRun): AsyncGenerator<ParsedRow[]> {
-  const groups = rowBatches(run.source(), GROUP_ROWS);
+  // A batch is whole groups: groups no larger than a batch keep IMPORT_BATCH_ROWS what it says below a thousand.
+  const groups = rowBatches(run.source(), Math.min(GROUP_ROWS, run.batchRows));
   return run.prefetch ? prefetched(groups) : groups;
 }
 
