@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_contact_search.js';
 import * as m0003 from './migrations/0003_idempotency.js';
 import * as m0004 from './migrations/0004_import_jobs.js';
+import * as m0005 from './migrations/0005_users_sessions.js';
 
 // Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_contact_search': m0002,
   '0003_idempotency': m0003,
   '0004_import_jobs': m0004,
+  '0005_users_sessions': m0005,
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */
