@@ -15,6 +15,7 @@ import { createIdempotentUpload } from './idempotency/idempotent-upload.js';
 import { registerOpenApi } from './http/openapi.js';
 import { importRoutes } from './imports/import.routes.js';
 import { importJobRoutes } from './imports/import-jobs.routes.js';
+import { importProgressRoutes } from './imports/import-progress.routes.js';
 import { importJobSchema } from './imports/import.schemas.js';
 import { createImports } from './imports/imports.js';
 import { ServiceUnavailableError } from './shared/errors.js';
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const runOnce = createIdempotentUpload({ idempotency, maxBytes: config.importMaxBytes });
       await api.register(importRoutes({ importCsv: imports.importCsv, jobs: imports.jobs, maxBytes: config.importMaxBytes, runOnce }));
       await api.register(importJobRoutes({ jobs: imports.jobs }));
+      await api.register(importProgressRoutes({ jobs: imports.jobs }));
     },
     { prefix: API_PREFIX },
   );

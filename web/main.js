@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrfToken, whenSessionEnds } from './api.js';
 import { html } from './html.js';
 import { Layout } from './layout.js';
-import { match, navigate, useLocation } from './router.js';
+import { match, navigate, navigationCount, useLocation } from './router.js';
 import { SignIn } from './pages/sign-in.js';
 import { Contacts } from './pages/contacts.js';
 import { ContactForm } from './pages/contact-form.js';
@@ -63,7 +63,7 @@ function App() {
       // A stream that is not the account's gets the page the API would give it: not found.
       const stream = session.streams.find((s) => s.streamId === params.streamId);
       return html`<${Layout} session=${session} streamId=${params.streamId} onSignedOut=${() => setSession(null)}>
-        ${stream ? html`<${Page} key=${path} ...${params} stream=${stream} search=${loc.split('?')[1] ?? ''} />` : html`<${NotFound} what="stream" />`}
+        ${stream ? html`<${Page} key=${`${path}#${navigationCount()}`} ...${params} stream=${stream} search=${loc.split('?')[1] ?? ''} />` : html`<${NotFound} what="stream" />`}
       </${Layout}>`;
     }
   }

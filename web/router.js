@@ -1,23 +1,33 @@
 import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set();
+let seq = 0;
+
+/** Counts navigations: a page keyed by it starts afresh when its own link is followed again. */
+export const navigationCount = () => seq;
 
 /** Goes to a console path without reloading the page. */
 export function navigate(to, { replace = false } = {}) {
   if (replace) history.replaceState(null, '', to);
   else history.pushState(null, '', to);
+  seq += 1;
   for (const fn of listeners) fn();
 }
 
 window.addEventListener('popstate', () => {
+  seq += 1;
   for (const fn of listeners) fn();
 });
 
 /** The current location (path and query), re-rendering on every navigation. */
 export function useLocation() {
   const [loc, setLoc] = useState(() => location.pathname + location.search);
+  const [, setSeq] = useState(seq);
   useEffect(() => {
-    const fn = () => setLoc(location.pathname + location.search);
+    const fn = () => {
+      setLoc(location.pathname + location.search);
+      setSeq(seq);
+    };
     listeners.add(fn);
     return () => listeners.delete(fn);
   }, []);

@@ -86,7 +86,7 @@ for (const dialect of DIALECTS) {
         ['POST', '/console/api/sign-out', undefined],
       ];
       for (const [method, url, payload] of cases) {
-        for (const headers of [{ cookie: s.cookie }, { cookie: s.cookie, 'x-csrf-token': 'x'.repeat(43) }]) {
+        for (const headers of [{ cookie: s.cookie }, { cookie: s.cookie, 'x-csrf-token': 'x'.repeat(43) }] as Record<string, string>[]) {
           const res = await inject(method, url, headers, payload);
           assert.equal(res.statusCode, 403, `${method} ${url}: ${res.body}`);
           assert.equal(res.json().errors[0].code, 'CSRF_TOKEN_INVALID');

@@ -3,7 +3,8 @@ import { query, streamBase, upload } from '../api.js';
 import { html } from '../html.js';
 import { failureMessage } from '../messages.js';
 import { previewCsv } from '../csv-preview.js';
-import { navigate, onLinkClick } from '../router.js';
+import { onLinkClick } from '../router.js';
+import { ImportJob } from './import-job.js';
 import { count } from '../format.js';
 
 /** Pick or drop a CSV, see what will be read, choose the options, upload with progress; then the job's own page. */
@@ -16,6 +17,7 @@ export function ImportPage({ streamId }) {
   const [progress, setProgress] = useState(null);
   const [error, setError] = useState('');
   const [dragging, setDragging] = useState(false);
+  const [jobId, setJobId] = useState(null);
   const input = useRef(null);
 
   const choose = async (f) => {
@@ -35,7 +37,8 @@ export function ImportPage({ streamId }) {
     setProgress({ loaded: 0, total: file.size });
     try {
       const job = await upload(`${streamBase(streamId)}/contacts/imports${query({ onDuplicate, atomic: atomic || undefined, dryRun: dryRun || undefined })}`, file, (loaded, total) => setProgress({ loaded, total }));
-      navigate(`/console/streams/${streamId}/imports/${job.id}`, { replace: false });
+      // The same bar goes on with the job's rows: the job is followed here, and has its own page too.
+      setJobId(job.id);
     } catch (err) {
       setProgress(null);
       setError(failureMessage(err));
@@ -43,6 +46,7 @@ export function ImportPage({ streamId }) {
   };
   const pct = progress && progress.total ? Math.round((progress.loaded / progress.total) * 100) : 0;
 
+  if (jobId) return html`<${ImportJob} streamId=${streamId} jobId=${jobId} embedded=${true} />`;
   return html`
     <div class="page-head"><h1>Import contacts</h1><a href=${`/console/streams/${streamId}/imports`} onClick=${onLinkClick}>Import history</a></div>
     <form onSubmit=${start}>
@@ -83,8 +87,8 @@ export function ImportPage({ streamId }) {
           <label class="choice"><input type="checkbox" checked=${dryRun} onChange=${(e) => setDryRun(e.currentTarget.checked)} /> Check only: report the rows, write nothing</label>
         </fieldset>
         ${progress && html`<div class="progress-block">
-          <label for="upload-progress">Uploading: ${count(progress.loaded)} of ${count(progress.total)} bytes</label>
-          <progress id="upload-progress" max="100" value=${pct}>${pct}%</progress>
+          <label for="import-progress">Uploading: ${count(progress.loaded)} of ${count(progress.total)} bytes</label>
+          <progress id="import-progress" max="100" value=${pct}>${pct}%</progress>
         </div>`}
         <button type="submit" disabled=${!!progress || preview.problems.length > 0}>Start import</button>`}
     </form>`;
