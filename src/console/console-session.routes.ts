@@ -43,13 +43,17 @@ export function consoleSessionRoutes(deps: { sessions: SessionService; cookie: C
 
     app.post<{ Body: SignInBody }>('/console/api/sign-in', {
       schema: {
-        hide: true,
+        tags: ['console'],
+        summary: 'Console: sign in',
+        description:
+          'Checks the email and password of a console user (docs/console.md) and sets the session cookie. Refused sign-ins ' +
+          'are counted per email and per address; at the limit, 429 SIGN_IN_LIMITED. JSON only: a cross-site form cannot sign anyone in.',
         body: {
           type: 'object',
           properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 4096 } },
           required: ['email', 'password'],
         },
-        response: { 200: sessionSchema, ...errorResponses },
+        response: { 200: { ...sessionSchema, description: 'Signed in: the session, with its CSRF token and the account\'s streams' }, ...errorResponses },
       },
       // A cross-site form cannot send JSON without the browser asking first (and it is never allowed): no login CSRF.
       onRequest: async (request) => {
@@ -65,7 +69,12 @@ export function consoleSessionRoutes(deps: { sessions: SessionService; cookie: C
     });
 
     app.get('/console/api/session', {
-      schema: { hide: true, response: { 200: sessionSchema, ...errorResponses } },
+      schema: {
+        tags: ['console'],
+        summary: 'Console: the signed-in user',
+        description: 'The session the cookie names: its user, account, streams and the CSRF token state-changing requests must send in X-CSRF-Token. 401 SESSION_ENDED when there is none.',
+        response: { 200: { ...sessionSchema, description: 'The session' }, ...errorResponses },
+      },
       handler: async (request, reply) => {
         reply.header('cache-control', 'no-store');
         const token = sessionTokenOf(request);
@@ -76,7 +85,12 @@ export function consoleSessionRoutes(deps: { sessions: SessionService; cookie: C
     });
 
     app.post('/console/api/sign-out', {
-      schema: { hide: true, response: { 204: { type: 'null' }, ...errorResponses } },
+      schema: {
+        tags: ['console'],
+        summary: 'Console: sign out',
+        description: 'Ends the session at once (its cookie is refused from then on) and clears the cookie. Needs X-CSRF-Token.',
+        response: { 204: { description: 'Signed out', type: 'null' }, ...errorResponses },
+      },
       handler: async (request, reply) => {
         const token = sessionTokenOf(request);
         const session = token === undefined ? undefined : await deps.sessions.resolve(token);

@@ -28,14 +28,22 @@ export function consoleStaticRoutes(options: { dir?: string } = {}): FastifyPlug
       if (!index) throw new ServiceUnavailableError({ msg: 'The console is not built; run `npm run build`', code: 'CONSOLE_NOT_BUILT' });
       return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(index);
     };
-    app.get('/console', { schema: { hide: true } }, page);
-    app.get('/console/*', { schema: { hide: true } }, page);
+    const pageSchema = (summary: string) => ({
+      tags: ['console'],
+      summary,
+      description: 'The console\'s single page (it routes itself, so a typed URL under /console works); docs/console.md.',
+      produces: ['text/html'],
+      response: { 200: { description: 'An HTML page (or 503 CONSOLE_NOT_BUILT when `npm run build` has not run)', type: 'string' } },
+    });
+    app.get('/console', { schema: pageSchema('The console') }, page);
+    app.get('/console/*', { schema: pageSchema('A page of the console') }, page);
     if (fs.existsSync(`${dir}assets`)) {
       await app.register(fastifyStatic, {
         root: `${dir}assets`,
         prefix: '/console/assets/',
         decorateReply: false,
         index: false,
+        schemaHide: false,
         wildcard: true,
         // Every file name carries a hash of its content: a new build is a new name, so the old one may be kept for ever.
         cacheControl: false,
@@ -45,7 +53,9 @@ export function consoleStaticRoutes(options: { dir?: string } = {}): FastifyPlug
         },
       });
     }
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    app.get('/', {
+      schema: { tags: ['console'], summary: 'Home: links to the console and the API docs', produces: ['text/html'], response: { 200: { description: 'An HTML page', type: 'string' } } },
+    }, async (_request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .header('cache-control', 'no-cache')

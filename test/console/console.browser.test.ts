@@ -60,8 +60,8 @@ const byLabel = (page: Page, name: string, role = 'textbox') => page.waitForSele
 const button = (page: Page, name: string) => page.waitForSelector(`::-p-aria([name="${name}"][role="button"])`);
 const link = (page: Page, name: string) => page.waitForSelector(`::-p-aria([name="${name}"][role="link"])`);
 
-async function fill(page: Page, label: string, value: string): Promise<void> {
-  const input = await byLabel(page, label);
+async function fill(page: Page, label: string, value: string, role = 'textbox'): Promise<void> {
+  const input = await byLabel(page, label, role);
   await input!.click({ count: 3 });
   await page.keyboard.press('Backspace');
   if (value) await input!.type(value);
@@ -82,9 +82,14 @@ async function checkPage(page: Page, name: string): Promise<void> {
   await page.setViewport({ width: 1280, height: 860 });
 }
 
-async function downloadsTo(page: Page, dir: string): Promise<void> {
+type Cdp = Awaited<ReturnType<Page['createCDPSession']>>;
+
+/** The page's DevTools session: downloads saved to the folder, and the network conditions set later on it. */
+async function devtools(page: Page, downloads: string): Promise<Cdp> {
   const cdp = await page.createCDPSession();
-  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir });
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await cdp.send('Network.enable');
+  return cdp;
 }
 
 /** The text of the file downloaded under a name that matches, once complete. */
@@ -119,9 +124,7 @@ async function recordProgress(page: Page): Promise<void> {
 const progressSeen = (page: Page) => page.evaluate('window.__progress') as Promise<{ fraction: number; label: string; state: string }[]>;
 
 /** Uploads from this page go at this many bytes a second (a person's connection, not the loopback's); -1: no limit. */
-async function uploadSpeed(page: Page, bytesPerSecond: number): Promise<void> {
-  const cdp = await page.createCDPSession();
-  await cdp.send('Network.enable');
+async function uploadSpeed(cdp: Cdp, bytesPerSecond: number): Promise<void> {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: bytesPerSecond < 0 ? 0 : 20, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
 }
 
@@ -145,6 +148,7 @@ for (const dialect of DIALECTS) {
     let userB: { userId: string; email: string; password: string };
     let browser: Browser;
     let page: Page;
+    let cdp: Cdp;
     let work: string;
     const ids: Record<string, string> = {};
 
@@ -165,13 +169,15 @@ for (const dialect of DIALECTS) {
       userB = await cliJson(['users', 'create', '--account', b.accountId, '--email', 'other@example.com', '--json'], url);
       page = await browser.newPage();
       await page.setViewport({ width: 1280, height: 860 });
-      await downloadsTo(page, work);
+      cdp = await devtools(page, work);
     });
     after(async () => {
       await page?.close().catch(() => {});
-      const t0 = Date.now();
-      await api?.close();
-      process.stdout.write(`# closing the app took ${Date.now() - t0} ms\n`);
+      // Chromium keeps sockets it opened ahead of need; they carry no request, so a graceful close would wait for
+      // them until the request timeout. The tests are over: cut them.
+      const closing = api?.close();
+      api?.app.server.closeAllConnections();
+      await closing;
       await store?.destroy();
       if (work) fs.rmSync(work, { recursive: true, force: true });
     });
@@ -282,10 +288,10 @@ for (const dialect of DIALECTS) {
       await page.select('#sort', 'lastName');
       await waitFor(page, `document.querySelector('tbody tr')?.innerText.includes('Kumar')`);
 
-      await fill(page, 'Search by name', 'ash');
+      await fill(page, 'Search by name', 'ash', 'searchbox');
       await waitFor(page, rowCount(1));
       assert.match((await rows())[0]!, /Asha Rao-Sharma/);
-      await fill(page, 'Search by name', '');
+      await fill(page, 'Search by name', '', 'searchbox');
       await waitFor(page, rowCount(25));
 
       await fill(page, 'Phone lookup', '+91 (98765) 43210');
@@ -298,6 +304,8 @@ for (const dialect of DIALECTS) {
       await (await button(page, 'Clear'))!.click();
       await waitFor(page, rowCount(25));
 
+      await fill(page, 'Search by name', 'asha', 'searchbox');
+      await waitFor(page, rowCount(1));
       await (await button(page, 'Delete Ms Asha Rao-Sharma'))!.click();
       await waitForText(page, 'Deleted Ms Asha Rao-Sharma.');
       assert.equal((await apiGet(`/contacts/${ids.asha}`)).json().status, 'INACTIVE');
@@ -307,7 +315,8 @@ for (const dialect of DIALECTS) {
       assert.equal((await apiGet(`/contacts/${ids.asha}`)).json().status, 'ACTIVE');
       await page.select('#status', 'ACTIVE');
 
-      await fill(page, 'Search by name', 'person');
+      await fill(page, 'Search by name', 'person', 'searchbox');
+      await waitForText(page, '30 contacts');
       await waitFor(page, rowCount(25));
       await page.select('#sort', 'lastName');
       for (const n of ['N00', 'N01', 'N02']) await (await page.waitForSelector(`::-p-aria([name="Select Mr Person ${n}"])`))!.click();
@@ -317,14 +326,14 @@ for (const dialect of DIALECTS) {
       assert.equal(left.totalResults, 27);
       assert.ok(!left.results.some((c: { lastName: string }) => ['N00', 'N01', 'N02'].includes(c.lastName)));
 
-      await fill(page, 'Search by name', 'person n1');
+      await fill(page, 'Search by name', 'person n1', 'searchbox');
       await waitFor(page, rowCount(10));
       await (await link(page, 'Export CSV'))!.click();
       const csv = (await waitForFile(work, /^contacts\.csv$/)).text.trim().split(/\r?\n/);
       assert.match(csv[0]!, /^firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension/);
       assert.deepEqual(csv.slice(1).map((line) => line.split(',')[1]), ['N10', 'N11', 'N12', 'N13', 'N14', 'N15', 'N16', 'N17', 'N18', 'N19']);
       fs.rmSync(path.join(work, 'contacts.csv'));
-      await fill(page, 'Search by name', '');
+      await fill(page, 'Search by name', '', 'searchbox');
     });
 
     it('imports 20,000 rows with bad ones while the progress moves, then the failures CSV, fixed, imports cleanly', async (t) => {
@@ -350,11 +359,11 @@ for (const dialect of DIALECTS) {
       assert.equal((await store.store.db.selectFrom('import_jobs').select('id').execute()).length, 0, 'nothing written before the start');
       await checkPage(page, 'import-preview');
 
-      await uploadSpeed(page, 256 * 1024);
+      await uploadSpeed(cdp, 256 * 1024);
       await recordProgress(page);
       await (await button(page, 'Start import'))!.click();
       await waitForText(page, 'Completed: 19,980 created, 0 updated, 20 failed', 120_000);
-      await uploadSpeed(page, -1);
+      await uploadSpeed(cdp, -1);
       const seen = await progressSeen(page);
       const during = seen.filter((s) => !s.state.startsWith('Completed'));
       const distinct = [...new Set(during.map((s) => s.fraction))];
@@ -386,7 +395,7 @@ for (const dialect of DIALECTS) {
     });
 
     it('cancels a running import; the rows committed before stay, the rest are not written', async () => {
-      const rows = Array.from({ length: 200_000 }, (_, i) => `Slow${i},Cancel,Ms,${9_700_000_000 + i},+91,+`);
+      const rows = Array.from({ length: 600_000 }, (_, i) => `Slow${i},Cancel,Ms,${9_700_000_000 + i},+91,+`);
       const file = csvFile(work, 'to-cancel.csv', rows);
       await (await link(page, 'Import'))!.click();
       const input = await page.waitForSelector('#csv-file');
@@ -400,7 +409,7 @@ for (const dialect of DIALECTS) {
       ids.cancelled = await jobIdShown(page);
       const job = (await apiGet(`/contacts/imports/${ids.cancelled}`)).json();
       assert.equal(job.state, 'cancelled');
-      assert.ok(job.processedRows > 0 && job.processedRows < 200_000, `processed ${job.processedRows}`);
+      assert.ok(job.processedRows > 0 && job.processedRows < 600_000, `processed ${job.processedRows}`);
       assert.equal((await apiGet('/contacts?q=slow&limit=1')).json().totalResults, job.created);
     });
 
