@@ -63,12 +63,14 @@ export function Contacts({ streamId, stream, search }) {
   }, [streamId, debouncedQ, phoneFilter, sort, status, after, reload]);
 
   const results = page?.results ?? [];
-  const toggle = (id) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    setSelected(next);
-  };
+  // From the latest state, not this render's: clicks faster than the page redraws must all count.
+  const toggle = (id) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   const allSelected = results.length > 0 && results.every((c) => selected.has(c.id));
 
   const act = async (label, fn) => {
