@@ -50,7 +50,8 @@ export function consoleSessionRoutes(deps: { sessions: SessionService; cookie: C
           'are counted per email and per address; at the limit, 429 SIGN_IN_LIMITED. JSON only: a cross-site form cannot sign anyone in.',
         body: {
           type: 'object',
-          properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 4096 } },
+          // No control characters in the email: PostgreSQL refuses a NUL in text, which would be a 500.
+          properties: { email: { type: 'string', maxLength: 320, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }, password: { type: 'string', maxLength: 4096 } },
           required: ['email', 'password'],
         },
         response: { 200: { ...sessionSchema, description: 'Signed in: the session, with its CSRF token and the account\'s streams' }, ...errorResponses },

@@ -178,6 +178,11 @@ for (const dialect of DIALECTS) {
       const res = await api.app.inject({ method: 'POST', url: '/console/api/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${user.email}&password=x` });
       assert.equal(res.statusCode, 415);
       assert.ok(Array.isArray(res.json().errors));
+      for (const email of ['a\u0000@example.com', 'x'.repeat(400)]) {
+        const odd = await inject('POST', '/console/api/sign-in', {}, { email, password: 'whatever password' });
+        assert.equal(odd.statusCode, 400, odd.body);
+        assert.equal(odd.json().errors[0].field, 'email');
+      }
       const missing = await inject('POST', '/console/api/sign-in', {}, { email: user.email });
       assert.equal(missing.statusCode, 400);
       assert.equal(missing.json().errors[0].field, 'password');
