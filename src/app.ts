@@ -17,9 +17,14 @@ import { createIdempotentUpload } from './idempotency/idempotent-upload.js';
 import { registerOpenApi } from './http/openapi.js';
 import { importRoutes } from './imports/import.routes.js';
 import { importJobRoutes } from './imports/import-jobs.routes.js';
+import { importProgressRoutes } from './imports/import-progress.routes.js';
 import { importJobSchema } from './imports/import.schemas.js';
 import { createImports } from './imports/imports.js';
 import { ServiceUnavailableError } from './shared/errors.js';
+import { consoleSessionRoutes } from './console/console-session.routes.js';
+import { consoleStaticRoutes } from './console/console-static.routes.js';
+import { createSessionAuthenticator } from './console/session-authenticator.js';
+import { createSessionService } from './users/session.service.js';
 import { createTenancyRepository } from './tenancy/tenancy.repository.js';
 
 export interface AppDeps {
@@ -80,18 +85,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
   const idempotent = idempotencyHooks(idempotency);
 
+  // The console (docs/console.md): its sessions authenticate API requests like a token does.
+  const sessions = createSessionService({
+    db: store.db,
+    settings: {
+      idleMs: config.sessionIdleMinutes * 60_000,
+      maxAgeMs: config.sessionMaxHours * 3_600_000,
+      maxFailuresPerUser: config.signInMaxFailuresPerUser,
+      maxFailuresPerAddress: config.signInMaxFailuresPerAddress,
+      windowMs: config.signInWindowMinutes * 60_000,
+    },
+  });
+  const sessionAuthenticator = createSessionAuthenticator({ sessions, rateLimiter: deps.shared.rateLimiter });
+
   // Before every route: the document is built from the routes registered after it.
   await registerOpenApi(app, { apiPrefix: API_PREFIX });
   await app.register(healthRoutes({ store }));
+  await app.register(consoleSessionRoutes({ sessions, cookie: { secure: config.sessionCookieSecure, maxAgeSeconds: config.sessionMaxHours * 3600 } }));
+  await app.register(consoleStaticRoutes());
   await app.register(
     async (api) => {
-      api.addHook('onRequest', authenticateHook(authenticator));
+      api.addHook('onRequest', authenticateHook(authenticator, sessionAuthenticator));
       api.addHook('preHandler', idempotent.preHandler);
       api.addHook('onSend', idempotent.onSend);
       await api.register(contactRoutes({ contacts }));
       const runOnce = createIdempotentUpload({ idempotency, maxBytes: config.importMaxBytes });
       await api.register(importRoutes({ importCsv: imports.importCsv, jobs: imports.jobs, maxBytes: config.importMaxBytes, runOnce }));
       await api.register(importJobRoutes({ jobs: imports.jobs }));
+      await api.register(importProgressRoutes({ jobs: imports.jobs }));
     },
     { prefix: API_PREFIX },
   );

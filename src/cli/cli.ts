@@ -8,6 +8,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
+import { registerUserCommands } from './users-command.js';
 
 export { UsageError };
 
@@ -196,5 +197,6 @@ committed stay).`,
       process.exitCode = await runImportCommand(config(), file, opts);
     });
 
+  registerUserCommands(program, config);
   return program;
 }

@@ -40,6 +40,16 @@ export interface Config {
   readonly importBatchRows: number;
   /** SQLite: where uploads wait for their jobs; by default a folder beside the database file. */
   readonly importUploadDir: string | undefined;
+  /** Console sessions end after this long without a request. */
+  readonly sessionIdleMinutes: number;
+  /** Console sessions end this long after sign-in, however busy. */
+  readonly sessionMaxHours: number;
+  /** `auto`: the session cookie is Secure when the request came over https (directly or per X-Forwarded-Proto). */
+  readonly sessionCookieSecure: 'auto' | 'always' | 'never';
+  /** Refused sign-ins counted per email and per client address over SIGN_IN_WINDOW_MINUTES; at the limit, sign-in waits. */
+  readonly signInMaxFailuresPerUser: number;
+  readonly signInMaxFailuresPerAddress: number;
+  readonly signInWindowMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +87,12 @@ export function loadConfig(env: Env = process.env): Config {
     importPollMs: int(env, 'IMPORT_POLL_MS', 1000, 10, 600_000),
     importBatchRows: int(env, 'IMPORT_BATCH_ROWS', 25_000, 1, 100_000),
     importUploadDir: env.IMPORT_UPLOAD_DIR?.trim() || undefined,
+    sessionIdleMinutes: int(env, 'SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60),
+    sessionMaxHours: int(env, 'SESSION_MAX_HOURS', 12, 1, 24 * 30),
+    sessionCookieSecure: oneOf(env, 'SESSION_COOKIE_SECURE', ['auto', 'always', 'never'] as const, 'auto'),
+    signInMaxFailuresPerUser: int(env, 'SIGN_IN_MAX_FAILURES_PER_USER', 5, 1, 1_000_000),
+    signInMaxFailuresPerAddress: int(env, 'SIGN_IN_MAX_FAILURES_PER_ADDRESS', 20, 1, 1_000_000),
+    signInWindowMinutes: int(env, 'SIGN_IN_WINDOW_MINUTES', 15, 1, 24 * 60),
   };
   // Each import worker on PostgreSQL holds a connection for its batch, reads its upload through another and renews its
   // lease with a third; requests need at least one more.
@@ -102,6 +118,13 @@ export function parseDatabaseUrl(raw: string | undefined): StoreUrl {
 
 function str(env: Env, name: string, fallback: string): string {
   return env[name]?.trim() || fallback;
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -30,6 +30,26 @@ export interface UserTable {
   account_id: string;
   name: string;
   created_at: Millis;
+  /** Console sign-in (0005); null for the owners of apps. */
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** argon2id PHC string. */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled_at: ColumnType<Millis | null, Millis | null | undefined, Millis | null>;
+}
+
+/** A signed-in console user; `id` is the sha256 of the cookie's token. */
+export interface ConsoleSessionTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  csrf_token: string;
+  created_at: Millis;
+  last_seen_at: Millis;
+}
+
+export interface SignInFailureTable {
+  key: string;
+  at: Millis;
 }
 
 export interface AppTable {
@@ -185,6 +205,8 @@ export interface Database {
   accounts: AccountTable;
   streams: StreamTable;
   users: UserTable;
+  console_sessions: ConsoleSessionTable;
+  sign_in_failures: SignInFailureTable;
   apps: AppTable;
   app_streams: AppStreamTable;
   settings: SettingTable;

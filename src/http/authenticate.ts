@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator, RequestContext } from '../auth/authenticator.js';
+import type { SessionAuthenticator } from '../console/session-authenticator.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -8,11 +9,22 @@ declare module 'fastify' {
   }
 }
 
-/** onRequest hook: runs before the body is read, so an unauthenticated upload is refused without reading it. */
-export function authenticateHook(authenticator: Authenticator) {
+/**
+ * onRequest hook: runs before the body is read, so an unauthenticated upload is refused without reading it. A request
+ * without a token but with a console session cookie is authenticated by its session, into the same context.
+ */
+export function authenticateHook(authenticator: Authenticator, session?: SessionAuthenticator) {
   return async function authenticate(request: FastifyRequest<{ Params: { streamId: string } }>, _reply: FastifyReply) {
+    const token = tokenOf(request);
+    if (token === undefined && session) {
+      const ctx = await session.authenticate(request, request.params.streamId);
+      if (ctx) {
+        request.ctx = ctx;
+        return;
+      }
+    }
     request.ctx = await authenticator.authenticate({
-      token: tokenOf(request),
+      token,
       accountId: single(request.headers.accountid),
       streamId: request.params.streamId,
     });

@@ -36,9 +36,9 @@ const DOCS_UI_ROUTES = new Set([
 
 const OPENAPI_API_PREFIX = toOpenApiPath(API_PREFIX);
 
-/** Fastify's `/contacts/:id` is OpenAPI's `/contacts/{id}`. */
+/** Fastify's `/contacts/:id` is OpenAPI's `/contacts/{id}`; a trailing wildcard (`/console/*`) is @fastify/swagger's `{*}`. */
 function toOpenApiPath(url: string): string {
-  return url.replace(/:(\w+)/g, '{$1}');
+  return url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, '/{*}');
 }
 
 /**
