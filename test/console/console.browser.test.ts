@@ -404,6 +404,8 @@ for (const dialect of DIALECTS) {
     it('cancels a running import; the rows committed before stay, the rest are not written', async () => {
       const rows = Array.from({ length: 600_000 }, (_, i) => `Slow${i},Cancel,Ms,${9_700_000_000 + i},+91,+`);
       const file = csvFile(work, 'to-cancel.csv', rows);
+      // The stream's total is exact (a name search's stops counting at 1,000): what the job wrote is the difference.
+      const before = (await apiGet('/contacts?limit=1')).json().totalResults as number;
       await (await link(page, 'Import'))!.click();
       const input = await page.waitForSelector('#csv-file');
       await (input as unknown as { uploadFile(f: string): Promise<void> }).uploadFile(file);
@@ -419,7 +421,7 @@ for (const dialect of DIALECTS) {
       const job = (await apiGet(`/contacts/imports/${ids.cancelled}`)).json();
       assert.equal(job.state, 'cancelled');
       assert.ok(job.processedRows > 0 && job.processedRows < 600_000, `processed ${job.processedRows}`);
-      assert.equal((await apiGet('/contacts?q=slow&limit=1')).json().totalResults, job.created);
+      assert.equal((await apiGet('/contacts?limit=1')).json().totalResults - before, job.created);
     });
 
     it('lists the stream\'s imports with their states and counts', async () => {
