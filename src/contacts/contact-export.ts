@@ -78,10 +78,20 @@ function csvChunk(rows: ExportRow[]): string {
       + csvField(r[EXPORT_ROW.salutation] as string) + ',' + csvField(r[EXPORT_ROW.phoneNumber] as string) + ','
       + csvField(r[EXPORT_ROW.countryCode] as string) + ',' + csvField(r[EXPORT_ROW.extension] as string) + ','
       + csvField(r[EXPORT_ROW.id] as string) + ',' + csvField(r[EXPORT_ROW.status] as string) + ','
-      + csvField(new Date(r[EXPORT_ROW.createdAt] as number).toISOString()) + ','
-      + csvField(new Date(r[EXPORT_ROW.updatedAt] as number).toISOString()) + '\r\n';
+      + csvField(isoTime(r[EXPORT_ROW.createdAt] as number)) + ',' + csvField(isoTime(r[EXPORT_ROW.updatedAt] as number)) + '\r\n';
   }
   return text;
+}
+
+let lastMillis = NaN;
+let lastIso = '';
+/** `toISOString` of a time; neighbouring rows often share one (an import's batch), so the last is kept. */
+function isoTime(millis: number): string {
+  if (millis !== lastMillis) {
+    lastIso = new Date(millis).toISOString();
+    lastMillis = millis;
+  }
+  return lastIso;
 }
 
 /** One RFC 4180 record: CRLF-terminated, a field quoted when it holds a comma, a quote or a line break. */
@@ -91,8 +101,12 @@ export function csvLine(values: readonly string[]): string {
 
 /** A cell a spreadsheet would run as a formula neutralised (spreadsheet-cell.ts), then quoted if need be. */
 function csvField(value: string): string {
+  // Most cells need neither: one test tells.
+  if (!NEEDS_CARE.test(value)) return value;
   const cell = neutraliseCell(value);
   return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
+/** A cell neutraliseCell might change (a quote or a formula character first) or that needs quotes. */
+const NEEDS_CARE = /^['=+\-@\t\r]|[",\r\n]/;
