@@ -6,7 +6,7 @@ import type { ContactFilter, ContactSort, Position, SortField } from './contact-
 
 /**
  * An export's row: first name, last name, salutation, phone number, country code, extension, id, status, created
- * at, updated at (milliseconds) — then the sort key, which the export does not write.
+ * at, updated at (milliseconds) — then, for `sort=lastName`, the folded name key, which the export does not write.
  */
 export type ExportRow = unknown[];
 
@@ -14,7 +14,8 @@ export type ExportRow = unknown[];
 export const EXPORT_ROW = {
   firstName: 0, lastName: 1, salutation: 2, phoneNumber: 3, countryCode: 4, extension: 5, id: 6, status: 7, createdAt: 8, updatedAt: 9,
 } as const;
-const KEY = 10;
+/** Where a row's sort key sits: a time sort's column is among the row's own. */
+const KEY_AT = { createdAt: EXPORT_ROW.createdAt, updatedAt: EXPORT_ROW.updatedAt, lastName: 10 } as const satisfies Record<SortField, number>;
 
 const COLUMNS = [
   'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension', 'id', 'status', 'created_at', 'updated_at',
@@ -50,7 +51,7 @@ export function createContactExportRepository(store: Pick<Store, 'db' | 'snapsho
     let q = db
       .selectFrom('contacts')
       .select(COLUMNS)
-      .select((eb) => eb.ref(column).as('sort_key'))
+      .$if(sort.field === 'lastName', (qb) => qb.select((eb) => eb.ref('last_name_key').as('sort_key')))
       .where('stream_id', '=', tenant.streamId)
       .where('account_id', '=', tenant.accountId)
       .where('status', '=', status);
@@ -79,7 +80,7 @@ export function createContactExportRepository(store: Pick<Store, 'db' | 'snapsho
       const rows = await snapshot.rows(chunkQuery(tenant, filter, sort, status, after, chunkRows));
       if (rows.length < chunkRows) done = true;
       const last = rows[rows.length - 1];
-      if (last) after = { key: last[KEY] as number | string, id: last[EXPORT_ROW.id] as string };
+      if (last) after = { key: last[KEY_AT[sort.field]] as number | string, id: last[EXPORT_ROW.id] as string };
       return rows;
     };
   };
@@ -90,7 +91,7 @@ export function createContactExportRepository(store: Pick<Store, 'db' | 'snapsho
       const snapshot = await store.snapshot();
       const statuses: Status[] = filter.status === 'all' ? ['ACTIVE', 'INACTIVE'] : [filter.status];
       const runs = statuses.map((status) => run(snapshot, tenant, filter, sort, status, chunkRows));
-      const next = runs.length === 1 ? runs[0]! : merge(runs, sort.descending, chunkRows);
+      const next = runs.length === 1 ? runs[0]! : merge(runs, KEY_AT[sort.field], sort.descending, chunkRows);
       let closed = false;
       const cursor: ExportCursor = {
         async next() {
@@ -118,7 +119,7 @@ export function createContactExportRepository(store: Pick<Store, 'db' | 'snapsho
 export type ContactExportRepository = ReturnType<typeof createContactExportRepository>;
 
 /** Two runs in the sort's order, merged into chunks of `chunkRows`. */
-function merge(runs: (() => Promise<ExportRow[]>)[], descending: boolean, chunkRows: number): () => Promise<ExportRow[]> {
+function merge(runs: (() => Promise<ExportRow[]>)[], keyAt: number, descending: boolean, chunkRows: number): () => Promise<ExportRow[]> {
   const heads = runs.map((read) => ({ read, rows: [] as ExportRow[], i: 0, done: false }));
   const fill = async (h: (typeof heads)[number]) => {
     h.rows = await h.read();
@@ -132,7 +133,7 @@ function merge(runs: (() => Promise<ExportRow[]>)[], descending: boolean, chunkR
       let best: (typeof heads)[number] | undefined;
       for (const h of heads) {
         if (h.i >= h.rows.length) continue;
-        if (!best || (compareRows(h.rows[h.i]!, best.rows[best.i]!) < 0) !== descending) best = h;
+        if (!best || (compareRows(h.rows[h.i]!, best.rows[best.i]!, keyAt) < 0) !== descending) best = h;
       }
       if (!best) break;
       out.push(best.rows[best.i++]!);
@@ -142,8 +143,8 @@ function merge(runs: (() => Promise<ExportRow[]>)[], descending: boolean, chunkR
 }
 
 /** By sort key, then id: the order both stores give (keys by code point, as BINARY and COLLATE "C" compare them). */
-function compareRows(a: ExportRow, b: ExportRow): number {
-  return compareValues(a[KEY], b[KEY]) || compareValues(a[EXPORT_ROW.id], b[EXPORT_ROW.id]);
+function compareRows(a: ExportRow, b: ExportRow, keyAt: number): number {
+  return compareValues(a[keyAt], b[keyAt]) || compareValues(a[EXPORT_ROW.id], b[EXPORT_ROW.id]);
 }
 
 function compareValues(a: unknown, b: unknown): number {

@@ -8,8 +8,12 @@ import { neutraliseCell } from './spreadsheet-cell.js';
 /** The import's six columns, so the file imports back, then what only the export knows. */
 export const EXPORT_COLUMNS = [...CSV_COLUMNS, 'id', 'status', 'createdAt', 'updatedAt'] as const;
 
-/** Rows read, and written as one piece of the file, at a time. */
-export const EXPORT_CHUNK_ROWS = 2000;
+/**
+ * Rows read, and written as one piece of the file, at a time. Small enough that a chunk's values die young (a
+ * chunk of 2,000 rows ran ~20% slower, its rows outliving the young generation), large enough that the per-chunk
+ * query and turn of the event loop cost little.
+ */
+export const EXPORT_CHUNK_ROWS = 500;
 
 /**
  * GET /contacts/export: CSV of the contacts a list with the same filters would return, in the same order. The rows
@@ -70,15 +74,19 @@ export function createContactExport(deps: { rows: Pick<ContactExportRepository, 
   return { exportContacts };
 }
 
-/** CSV records of rows, written straight from their values (no object per row). */
+/**
+ * CSV records of rows, written straight from their values (no object per row). The id (24 hex digits), the status
+ * (a word) and the times (ISO 8601 of a time after 1970, a digit first) can neither start a formula nor need quotes,
+ * so only the six cells that people type go through `csvField`.
+ */
 function csvChunk(rows: ExportRow[]): string {
   let text = '';
   for (const r of rows) {
     text += csvField(r[EXPORT_ROW.firstName] as string) + ',' + csvField(r[EXPORT_ROW.lastName] as string) + ','
       + csvField(r[EXPORT_ROW.salutation] as string) + ',' + csvField(r[EXPORT_ROW.phoneNumber] as string) + ','
       + csvField(r[EXPORT_ROW.countryCode] as string) + ',' + csvField(r[EXPORT_ROW.extension] as string) + ','
-      + csvField(r[EXPORT_ROW.id] as string) + ',' + csvField(r[EXPORT_ROW.status] as string) + ','
-      + csvField(isoTime(r[EXPORT_ROW.createdAt] as number)) + ',' + csvField(isoTime(r[EXPORT_ROW.updatedAt] as number)) + '\r\n';
+      + (r[EXPORT_ROW.id] as string) + ',' + (r[EXPORT_ROW.status] as string) + ','
+      + isoTime(r[EXPORT_ROW.createdAt] as number) + ',' + isoTime(r[EXPORT_ROW.updatedAt] as number) + '\r\n';
   }
   return text;
 }

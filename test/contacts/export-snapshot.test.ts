@@ -108,7 +108,7 @@ for (const dialect of DIALECTS) {
           return r!.checkpointed < r!.log;
         }
         const { rows: found } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
-          where datname = current_database() and state = 'idle in transaction' and query like '%sort_key%'`.execute(store.db);
+          where datname = current_database() and state = 'idle in transaction' and query like '%"first_name", "last_name"%'`.execute(store.db);
         return Number(found[0]!.n) > 0;
       };
 
