@@ -7,8 +7,10 @@ import { sql } from 'kysely';
 import { createContactExport } from '../../src/contacts/contact-export.js';
 import { createContactExportRepository } from '../../src/contacts/contact-export.repository.js';
 import { neutraliseCell } from '../../src/contacts/spreadsheet-cell.js';
-import { uniquePhone } from '../helpers/app.js';
-import { DIALECTS, skipReason } from '../helpers/stores.js';
+import fs from 'node:fs';
+import pg from 'pg';
+import { buildTestApp, contactInput, createTenant, uniquePhone } from '../helpers/app.js';
+import { createTestStore, DIALECTS, PG_ADMIN_URL, skipReason } from '../helpers/stores.js';
 import { contactsFixture, type ContactJson } from './contacts-fixture.js';
 
 const HEADER = 'firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension,id,status,createdAt,updatedAt';
@@ -131,6 +133,37 @@ for (const dialect of DIALECTS) {
       const after = await fx.call('GET', '/export?phoneNumber=%2B917000000001', undefined, t);
       assert.equal(after.statusCode, 200, after.body);
       assert.equal(after.body.split('\r\n').length, 3);
+    });
+
+    it('closing the store ends an export under way', async () => {
+      const own = await createTestStore(dialect);
+      try {
+        const api = await buildTestApp(own.store);
+        const t = await createTenant(own.store);
+        const created = await api.app.inject({ method: 'POST', url: `${t.base}/contacts`, headers: t.headers, payload: Array.from({ length: 10 }, () => contactInput()) });
+        assert.equal(created.statusCode, 200, created.body);
+        const { exportContacts } = createContactExport({ rows: createContactExportRepository(own.store), chunkRows: CHUNK });
+        const file = (await exportContacts({ ...t, orgId: t.orgId }, {}))[Symbol.asyncIterator]();
+        assert.equal((await file.next()).done, false);
+        await api.close();
+        await Promise.race([own.store.close(), sleep(10_000).then(() => assert.fail('closing the store waited for the export'))]);
+        if (own.url.kind === 'sqlite') {
+          // The last connection to close takes the WAL in and removes it: an export's connection left open would keep it.
+          assert.equal(fs.existsSync(`${own.url.file}-wal`), false);
+        } else {
+          const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+          await admin.connect();
+          try {
+            const name = new URL(own.url.url).pathname.slice(1);
+            const { rows } = await admin.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+            assert.equal(Number(rows[0]!.n), 0);
+          } finally {
+            await admin.end();
+          }
+        }
+      } finally {
+        await own.destroy();
+      }
     });
   });
 }
