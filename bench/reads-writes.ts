@@ -6,7 +6,8 @@
 //
 // `npm run bench -- reads-writes`; options by environment: BENCH_ROWS (1,000,000), BENCH_SMALL_ROWS (1,000),
 // BENCH_ROUNDS (3), BENCH_SECONDS (5, per wrk run), BENCH_CONNECTIONS (10), BENCH_STORES (sqlite,postgres),
-// BENCH_WRK (/usr/bin/wrk: `apt-get install -y wrk`). Run directly: npx tsx bench/reads-writes.ts
+// BENCH_WRK (/usr/bin/wrk: `apt-get install -y wrk`), BENCH_CASES (requests,export: the wrk cases, the export or both).
+// Run directly: npx tsx bench/reads-writes.ts
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -30,7 +31,11 @@ interface Options {
   connections: number;
   stores: Dialect[];
   wrk: string;
+  cases: Case[];
 }
+
+const CASES = ['requests', 'export'] as const;
+type Case = (typeof CASES)[number];
 
 interface Load {
   rps: number;
@@ -271,8 +276,20 @@ async function sqliteCsv(s: Served): Promise<{ rowsPerSecond: number }> {
   return { rowsPerSecond: rows / seconds };
 }
 
+/** The same rows in the same order through psql's COPY to stdout as CSV, to /dev/null. */
+async function psqlCopy(s: Served): Promise<{ rowsPerSecond: number }> {
+  const query = `select first_name, last_name, salutation, phone_number, country_code, extension, id, status, created_at, updated_at
+    from contacts where stream_id = '${s.creds.streamId}' and account_id = '${s.creds.accountId}' and status = 'ACTIVE' order by created_at, id`;
+  const start = process.hrtime.bigint();
+  await runCommand('/bin/sh', ['-c', `psql -X -q "${s.url}" -c "copy (${query.replace(/\s+/g, ' ')}) to stdout with (format csv, header)" > /dev/null`]);
+  const seconds = secondsSince(start);
+  const [{ n }] = await pgQuery<{ n: string }>(s.url, `select count(*) as n from contacts where status = 'ACTIVE'`) as [{ n: string }];
+  return { rowsPerSecond: Number(n) / seconds };
+}
+
 export async function readsWritesBench(o: Options = optionsFrom(process.env)): Promise<BenchReport> {
-  if (!fs.existsSync(o.wrk)) throw new Error(`${o.wrk} is missing: apt-get install -y wrk (or set BENCH_WRK)`);
+  const wants = (c: Case) => o.cases.includes(c);
+  if (wants('requests') && !fs.existsSync(o.wrk)) throw new Error(`${o.wrk} is missing: apt-get install -y wrk (or set BENCH_WRK)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-rw-csv-'));
   const source = new RowSource(7);
   const bigCsv = path.join(dir, 'big.csv');
@@ -291,98 +308,102 @@ export async function readsWritesBench(o: Options = optionsFrom(process.env)): P
       const big = await serve(dialect, o.rows, bigCsv, 60_000);
       served.push(big);
 
-      // The three reads: the same request (same path and query) on both stores; the bare server answers the big
-      // store's bytes. The phone lookup asks for a number both stores hold (the small CSV's rows are the big one's first).
-      const phone = new RowSource(7).number(3);
-      const reads = {
-        'first page': `/contacts`,
-        'name search (q=nguyen)': `/contacts?q=nguyen`,
-        'phone lookup': `/contacts?phoneNumber=%2B91${phone}`,
-        'GET by id': `/contacts/${big.sampleId}`,
-      } as const;
-      const answers = new Map<string, { type: string; body: Buffer }>();
-      for (const [, q] of Object.entries(reads)) answers.set(`${basePath(big)}${q}`, await capture(`${big.server.url}${basePath(big)}${q}`, big));
-      const bare = await bareServer(answers);
-      const results: Record<string, Load[]> = {};
-      const push = (key: string, l: Load) => (results[key] ??= []).push(l);
-      try {
-        for (let round = 1; round <= o.rounds; round++) {
-          const cases: [string, () => Promise<Load>][] = [];
-          for (const [name, q] of Object.entries(reads)) {
-            if (name !== 'GET by id') cases.push([`${name} @${o.smallRows}`, () => wrk(o, small.server.url, getScript(small, `${basePath(small)}${q}`))]);
-            cases.push([`${name} @${o.rows}`, () => wrk(o, big.server.url, getScript(big, `${basePath(big)}${q}`))]);
-            cases.push([`${name} bare`, () => wrk(o, bare.url, getScript(undefined, `${basePath(big)}${q}`))]);
+      if (wants('requests')) {
+        // The three reads: the same request (same path and query) on both stores; the bare server answers the big
+        // store's bytes. The phone lookup asks for a number both stores hold (the small CSV's rows are the big one's first).
+        const phone = new RowSource(7).number(3);
+        const reads = {
+          'first page': `/contacts`,
+          'name search (q=nguyen)': `/contacts?q=nguyen`,
+          'phone lookup': `/contacts?phoneNumber=%2B91${phone}`,
+          'GET by id': `/contacts/${big.sampleId}`,
+        } as const;
+        const answers = new Map<string, { type: string; body: Buffer }>();
+        for (const [, q] of Object.entries(reads)) answers.set(`${basePath(big)}${q}`, await capture(`${big.server.url}${basePath(big)}${q}`, big));
+        const bare = await bareServer(answers);
+        const results: Record<string, Load[]> = {};
+        const push = (key: string, l: Load) => (results[key] ??= []).push(l);
+        try {
+          for (let round = 1; round <= o.rounds; round++) {
+            const cases: [string, () => Promise<Load>][] = [];
+            for (const [name, q] of Object.entries(reads)) {
+              if (name !== 'GET by id') cases.push([`${name} @${o.smallRows}`, () => wrk(o, small.server.url, getScript(small, `${basePath(small)}${q}`))]);
+              cases.push([`${name} @${o.rows}`, () => wrk(o, big.server.url, getScript(big, `${basePath(big)}${q}`))]);
+              cases.push([`${name} bare`, () => wrk(o, bare.url, getScript(undefined, `${basePath(big)}${q}`))]);
+            }
+            cases.push(['POST', () => wrk(o, big.server.url, postScript(big, round))]);
+            cases.push(['PUT', () => wrk(o, big.server.url, putScript(big))]);
+            const share = Math.floor(big.deletable.length / o.rounds);
+            cases.push(['DELETE', () => wrk(o, big.server.url, deleteScript(big, big.deletable.slice((round - 1) * share, round * share)))]);
+            if (dialect === 'sqlite') {
+              cases.push(['bare loop', async () => {
+                const r = await runChild<LoopResult>(import.meta.url, { dir: path.dirname(big.file!), seconds: o.seconds });
+                return { rps: r.txPerSecond, p99Ms: r.p99Ms, non2xx: 0 };
+              }]);
+            }
+            // Alternate the order between rounds, so that no case always runs on a cooler (or hotter) machine.
+            const ordered = round % 2 === 1 ? cases : [...cases].reverse();
+            for (const [key, run] of ordered) push(key, await run());
+            console.error(`  ${dialect} round ${round}/${o.rounds} done, load ${os.loadavg()[0]!.toFixed(2)}`);
           }
-          cases.push(['POST', () => wrk(o, big.server.url, postScript(big, round))]);
-          cases.push(['PUT', () => wrk(o, big.server.url, putScript(big))]);
-          const share = Math.floor(big.deletable.length / o.rounds);
-          cases.push(['DELETE', () => wrk(o, big.server.url, deleteScript(big, big.deletable.slice((round - 1) * share, round * share)))]);
-          if (dialect === 'sqlite') {
-            cases.push(['bare loop', async () => {
-              const r = await runChild<LoopResult>(import.meta.url, { dir: path.dirname(big.file!), seconds: o.seconds });
-              return { rps: r.txPerSecond, p99Ms: r.p99Ms, non2xx: 0 };
-            }]);
-          }
-          // Alternate the order between rounds, so that no case always runs on a cooler (or hotter) machine.
-          const ordered = round % 2 === 1 ? cases : [...cases].reverse();
-          for (const [key, run] of ordered) push(key, await run());
-          console.error(`  ${dialect} round ${round}/${o.rounds} done, load ${os.loadavg()[0]!.toFixed(2)}`);
+        } finally {
+          bare.stop();
         }
-      } finally {
-        bare.stop();
+        const m = (key: string) => ({
+          rps: median(results[key]!.map((l) => l.rps)),
+          p99: median(results[key]!.map((l) => l.p99Ms)),
+          non2xx: results[key]!.reduce((a, l) => a + l.non2xx, 0),
+          spread: results[key]!.map((l) => l.rps.toFixed(0)).join('–'),
+        });
+        for (const name of Object.keys(reads)) {
+          const atBig = m(`${name} @${o.rows}`);
+          const bareM = m(`${name} bare`);
+          const atSmall = name === 'GET by id' ? undefined : m(`${name} @${o.smallRows}`);
+          rows.push([
+            dialect, name,
+            atSmall ? `${atSmall.rps.toFixed(0)} (${atSmall.spread}), p99 ${atSmall.p99.toFixed(2)} ms` : '',
+            `${atBig.rps.toFixed(0)} (${atBig.spread}), p99 ${atBig.p99.toFixed(2)} ms${atBig.non2xx ? `, ${atBig.non2xx} non-2xx` : ''}`,
+            atSmall ? ratio(atSmall.rps / atBig.rps) : '',
+            `${bareM.rps.toFixed(0)}, p99 ${bareM.p99.toFixed(2)} ms`,
+            ratio(atBig.rps / bareM.rps),
+            ratio(atBig.p99 / bareM.p99),
+          ]);
+        }
+        const get = m(`GET by id @${o.rows}`);
+        const loop = dialect === 'sqlite' ? m('bare loop') : undefined;
+        for (const w of ['POST', 'PUT', 'DELETE']) {
+          const r = m(w);
+          rows.push([
+            dialect, `${w} one contact`, '',
+            `${r.rps.toFixed(0)} (${r.spread}), p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}`,
+            '',
+            `GET by id ${get.rps.toFixed(0)}${loop ? `; bare loop ${loop.rps.toFixed(0)} tx/s, p99 ${loop.p99.toFixed(2)} ms` : ''}`,
+            `${ratio(r.rps / get.rps)} of GET${loop ? `, ${ratio(r.rps / loop.rps)} of loop` : ''}`,
+            `${ratio(r.p99 / get.p99)} of GET`,
+          ]);
+        }
       }
-      const m = (key: string) => ({
-        rps: median(results[key]!.map((l) => l.rps)),
-        p99: median(results[key]!.map((l) => l.p99Ms)),
-        non2xx: results[key]!.reduce((a, l) => a + l.non2xx, 0),
-        spread: results[key]!.map((l) => l.rps.toFixed(0)).join('–'),
-      });
-      for (const name of Object.keys(reads)) {
-        const atBig = m(`${name} @${o.rows}`);
-        const bareM = m(`${name} bare`);
-        const atSmall = name === 'GET by id' ? undefined : m(`${name} @${o.smallRows}`);
-        rows.push([
-          dialect, name,
-          atSmall ? `${atSmall.rps.toFixed(0)} (${atSmall.spread}), p99 ${atSmall.p99.toFixed(2)} ms` : '',
-          `${atBig.rps.toFixed(0)} (${atBig.spread}), p99 ${atBig.p99.toFixed(2)} ms${atBig.non2xx ? `, ${atBig.non2xx} non-2xx` : ''}`,
-          atSmall ? ratio(atSmall.rps / atBig.rps) : '',
-          `${bareM.rps.toFixed(0)}, p99 ${bareM.p99.toFixed(2)} ms`,
-          ratio(atBig.rps / bareM.rps),
-          ratio(atBig.p99 / bareM.p99),
-        ]);
-      }
-      const get = m(`GET by id @${o.rows}`);
-      const loop = dialect === 'sqlite' ? m('bare loop') : undefined;
-      for (const w of ['POST', 'PUT', 'DELETE']) {
-        const r = m(w);
-        rows.push([
-          dialect, `${w} one contact`, '',
-          `${r.rps.toFixed(0)} (${r.spread}), p99 ${r.p99.toFixed(2)} ms${r.non2xx ? `, ${r.non2xx} non-2xx` : ''}`,
-          '',
-          `GET by id ${get.rps.toFixed(0)}${loop ? `; bare loop ${loop.rps.toFixed(0)} tx/s, p99 ${loop.p99.toFixed(2)} ms` : ''}`,
-          `${ratio(r.rps / get.rps)} of GET${loop ? `, ${ratio(r.rps / loop.rps)} of loop` : ''}`,
-          `${ratio(r.p99 / get.p99)} of GET`,
-        ]);
-      }
-      if (dialect === 'sqlite') {
+      if (wants('export')) {
         const exports: Awaited<ReturnType<typeof exportRun>>[] = [];
         const shells: number[] = [];
+        const shell = dialect === 'sqlite' ? sqliteCsv : psqlCopy;
         const smallExport = await exportRun(small);
         for (let round = 1; round <= o.rounds; round++) {
           if (round % 2) {
             exports.push(await exportRun(big));
-            shells.push((await sqliteCsv(big)).rowsPerSecond);
+            shells.push((await shell(big)).rowsPerSecond);
           } else {
-            shells.push((await sqliteCsv(big)).rowsPerSecond);
+            shells.push((await shell(big)).rowsPerSecond);
             exports.push(await exportRun(big));
           }
+          console.error(`  ${dialect} export round ${round}/${o.rounds}: ${perSecond(exports.at(-1)!.rowsPerSecond)} rows against ${perSecond(shells.at(-1)!)}, load ${os.loadavg()[0]!.toFixed(2)}`);
         }
         const e = median(exports.map((x) => x.rowsPerSecond));
         const sh = median(shells);
         rows.push([
-          dialect, 'export (ACTIVE, createdAt order)', `RSS peak ${mb(smallExport.peakRss)} at ${smallExport.rows} rows`,
-          `${perSecond(e)} rows (${exports.map((x) => perSecond(x.rowsPerSecond)).join(', ')}), ${exports[0]!.rows} rows, RSS peak ${mb(Math.max(...exports.map((x) => x.peakRss)))}`,
-          '', `sqlite3 -csv ${perSecond(sh)} rows`, ratio(e / sh), '',
+          dialect, 'export (ACTIVE, createdAt order)', `RSS ${mb(smallExport.startRss)} → peak ${mb(smallExport.peakRss)} at ${smallExport.rows} rows`,
+          `${perSecond(e)} rows (${exports.map((x) => perSecond(x.rowsPerSecond)).join(', ')}), ${exports[0]!.rows} rows, RSS ${mb(Math.min(...exports.map((x) => x.startRss)))} → peak ${mb(Math.max(...exports.map((x) => x.peakRss)))}`,
+          '', `${dialect === 'sqlite' ? 'sqlite3 -csv' : 'psql COPY … TO STDOUT (csv)'} ${perSecond(sh)} rows (${shells.map(perSecond).join(', ')})`, ratio(e / sh), '',
         ]);
       }
     }
@@ -418,6 +439,10 @@ function optionsFrom(env: NodeJS.ProcessEnv): Options {
     connections: int('BENCH_CONNECTIONS', 10),
     stores: (env.BENCH_STORES ?? 'sqlite,postgres').split(',').map((s) => s.trim()).filter(Boolean) as Dialect[],
     wrk: env.BENCH_WRK ?? '/usr/bin/wrk',
+    cases: (env.BENCH_CASES ?? CASES.join(',')).split(',').map((c) => c.trim()).filter((c): c is Case => {
+      if (!(CASES as readonly string[]).includes(c)) throw new Error(`BENCH_CASES: unknown case "${c}" (${CASES.join(', ')})`);
+      return true;
+    }),
   };
 }
 

@@ -76,7 +76,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockSkewSeconds: config.jwtClockSkewSeconds,
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
-  const contacts = createContactService({ db: store.db, transact: createTransact(store), maxContactsPerRequest: config.maxContactsPerRequest });
+  const contacts = createContactService({
+    db: store.db,
+    snapshot: store.snapshot,
+    transact: createTransact(store),
+    maxContactsPerRequest: config.maxContactsPerRequest,
+    exportChunkRows: config.exportChunkRows,
+  });
   const imports = createImports({ store, config, log: app.log });
   // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
   app.addHook('onReady', async () => imports.worker.start());

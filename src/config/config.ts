@@ -22,6 +22,8 @@ export interface Config {
   readonly jtiRetentionSeconds: number;
   readonly bodyLimitBytes: number;
   readonly maxContactsPerRequest: number;
+  /** Rows an export reads from its snapshot and writes to the file at a time. */
+  readonly exportChunkRows: number;
   readonly importMaxBytes: number;
   readonly importMaxRows: number;
   readonly requestTimeoutMs: number;
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     jtiRetentionSeconds: int(env, 'JTI_RETENTION_SECONDS', 86_400, 60, 30 * 86_400),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 ** 3),
     maxContactsPerRequest: int(env, 'MAX_CONTACTS_PER_REQUEST', 1000, 1, 1_000_000),
+    exportChunkRows: int(env, 'EXPORT_CHUNK_ROWS', 500, 1, 100_000),
     importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 100 * 1024 * 1024, 1024, 64 * 1024 ** 3),
     importMaxRows: int(env, 'IMPORT_MAX_ROWS', 1_000_000, 1, 1_000_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 300_000, 1000, 3_600_000),

@@ -1,60 +1,120 @@
-import type { Kysely } from 'kysely';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RequestContext } from '../auth/authenticator.js';
-import type { Database } from '../db/schema.js';
 import { CSV_COLUMNS } from '../imports/csv-header.js';
 import { parseFinding, type FindingQuery } from './contact-query.js';
-import { createContactListingRepository, positionOf } from './contact-listing.repository.js';
-import { toContact, type Contact } from './contact.mapper.js';
+import { EXPORT_ROW, type ContactExportRepository, type ExportRow } from './contact-export.repository.js';
 import { neutraliseCell } from './spreadsheet-cell.js';
 
 /** The import's six columns, so the file imports back, then what only the export knows. */
 export const EXPORT_COLUMNS = [...CSV_COLUMNS, 'id', 'status', 'createdAt', 'updatedAt'] as const;
 
-const EXPORT_PAGE = 1000;
+/**
+ * Rows read, and written as one piece of the file, at a time. Small enough that a chunk's values die young (a
+ * chunk of 2,000 rows ran ~20% slower, its rows outliving the young generation), large enough that the per-chunk
+ * query and turn of the event loop cost little.
+ */
+export const EXPORT_CHUNK_ROWS = 500;
 
 /**
- * GET /contacts/export: CSV of the contacts a list with the same filters would return, in the same order. It is
- * read a page at a time along the list's keyset, so memory holds one page however many contacts there are. Pages
- * are separate reads, not one snapshot: a contact changed while the file is written shows as it was when its page
- * was read (sorted by `createdAt`, the default, every contact appears exactly once).
+ * GET /contacts/export: CSV of the contacts a list with the same filters would return, in the same order. The rows
+ * come from one snapshot of the store (contact-export.repository.ts), a chunk at a time as the file is consumed, so
+ * memory holds a chunk however many contacts there are, and every contact appears exactly once, as it was when the
+ * export began. Between chunks the export gives the event loop back, so other requests go on meanwhile.
  */
-export function createContactExport(deps: { db: Kysely<Database>; pageSize?: number }) {
-  const pageSize = deps.pageSize ?? EXPORT_PAGE;
+export function createContactExport(deps: { rows: Pick<ContactExportRepository, 'open'>; chunkRows?: number }) {
+  const chunkRows = deps.chunkRows ?? EXPORT_CHUNK_ROWS;
 
   /**
-   * Checks the filters and reads the first page before answering, so that a bad parameter or an unreachable store
-   * is still an error answer rather than a broken download.
+   * Checks the filters and reads the first chunk before answering, so that a bad parameter or an unreachable store
+   * is still an error answer rather than a broken download. The file's reader must be consumed to its end or
+   * ended early with `return()` (a stream made of it does that when destroyed): either gives the snapshot back.
    */
   async function exportContacts(ctx: RequestContext, query: FindingQuery): Promise<AsyncIterable<string>> {
     const { filter, sort } = parseFinding(query);
-    const repo = createContactListingRepository(deps.db);
-    let rows = await repo.page(ctx, { filter, sort, skip: 0, limit: pageSize });
-    return (async function* () {
-      yield csvLine(EXPORT_COLUMNS);
-      for (;;) {
-        const page = rows.slice(0, pageSize);
-        if (page.length > 0) yield page.map((row) => csvLine(exportRecord(toContact(row)))).join('');
-        if (rows.length <= pageSize) return;
-        rows = await repo.page(ctx, { filter, sort, after: positionOf(page[page.length - 1]!, sort), skip: 0, limit: pageSize });
-      }
-    })();
+    const cursor = await deps.rows.open(ctx, filter, sort, chunkRows);
+    let rows: ExportRow[];
+    try {
+      rows = await cursor.next();
+    } catch (error) {
+      await cursor.close();
+      throw error;
+    }
+    let pending: string | undefined = csvLine(EXPORT_COLUMNS);
+    let first = true;
+    const file: AsyncIterableIterator<string> = {
+      [Symbol.asyncIterator]() {
+        return file;
+      },
+      async next() {
+        if (pending !== undefined) {
+          const value = pending;
+          pending = undefined;
+          return { done: false, value };
+        }
+        if (!first) {
+          // One chunk per turn of the event loop: the requests and writes that came in meanwhile go first.
+          await nextTurn();
+          rows = await cursor.next();
+        }
+        first = false;
+        if (rows.length === 0) {
+          await cursor.close();
+          return { done: true, value: undefined };
+        }
+        return { done: false, value: csvChunk(rows) };
+      },
+      async return() {
+        await cursor.close();
+        return { done: true, value: undefined };
+      },
+    };
+    return file;
   }
 
   return { exportContacts };
 }
 
-function exportRecord(c: Contact): string[] {
-  return [
-    c.firstName, c.lastName, c.salutation, c.cellPhone.phoneNumber, c.cellPhone.countryCode, c.cellPhone.extension,
-    c.id, c.status, c.createdAt, c.updatedAt,
-  ];
+/**
+ * CSV records of rows, written straight from their values (no object per row). The id (24 hex digits), the status
+ * (a word) and the times (ISO 8601 of a time after 1970, a digit first) can neither start a formula nor need quotes,
+ * so only the six cells that people type go through `csvField`.
+ */
+function csvChunk(rows: ExportRow[]): string {
+  let text = '';
+  for (const r of rows) {
+    text += csvField(r[EXPORT_ROW.firstName] as string) + ',' + csvField(r[EXPORT_ROW.lastName] as string) + ','
+      + csvField(r[EXPORT_ROW.salutation] as string) + ',' + csvField(r[EXPORT_ROW.phoneNumber] as string) + ','
+      + csvField(r[EXPORT_ROW.countryCode] as string) + ',' + csvField(r[EXPORT_ROW.extension] as string) + ','
+      + (r[EXPORT_ROW.id] as string) + ',' + (r[EXPORT_ROW.status] as string) + ','
+      + isoTime(r[EXPORT_ROW.createdAt] as number) + ',' + isoTime(r[EXPORT_ROW.updatedAt] as number) + '\r\n';
+  }
+  return text;
+}
+
+let lastMillis = NaN;
+let lastIso = '';
+/** `toISOString` of a time; neighbouring rows often share one (an import's batch), so the last is kept. */
+function isoTime(millis: number): string {
+  if (millis !== lastMillis) {
+    lastIso = new Date(millis).toISOString();
+    lastMillis = millis;
+  }
+  return lastIso;
 }
 
 /** One RFC 4180 record: CRLF-terminated, a field quoted when it holds a comma, a quote or a line break. */
 export function csvLine(values: readonly string[]): string {
-  return values.map((value) => quoteField(neutraliseCell(value))).join(',') + '\r\n';
+  return values.map(csvField).join(',') + '\r\n';
 }
 
-function quoteField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+/** A cell a spreadsheet would run as a formula neutralised (spreadsheet-cell.ts), then quoted if need be. */
+function csvField(value: string): string {
+  // Most cells need neither: one test tells.
+  if (!NEEDS_CARE.test(value)) return value;
+  const cell = neutraliseCell(value);
+  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
+
+const NEEDS_QUOTES = /[",\r\n]/;
+/** A cell neutraliseCell might change (a quote or a formula character first) or that needs quotes. */
+const NEEDS_CARE = /^['=+\-@\t\r]|[",\r\n]/;

@@ -33,7 +33,7 @@ export function contactFindRoutes(deps: { contacts: Pick<ContactService, 'listCo
         return reply
           .type('text/csv; charset=utf-8')
           .header('content-disposition', 'attachment; filename="contacts.csv"')
-          .send(Readable.from(csv));
+          .send(Readable.from(csv, { objectMode: false, highWaterMark: 1 }));
       },
     });
 

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { RequestContext } from '../auth/authenticator.js';
 import { isUniqueViolation } from '../db/errors.js';
+import type { Store } from '../db/database.js';
 import type { Transact } from '../db/group-commit.js';
 import type { ContactRow, Database, NewContactRow } from '../db/schema.js';
 import { ConflictError, contactNotFound, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
@@ -8,6 +9,7 @@ import { newObjectId, OBJECT_ID } from '../shared/ids.js';
 import { createContactBulk } from './contact-bulk.service.js';
 import { concurrentChange, phoneTaken, phoneTakenDetail, RACE_ATTEMPTS } from './contact-errors.js';
 import { createContactExport } from './contact-export.js';
+import { createContactExportRepository } from './contact-export.repository.js';
 import { checkContactChanges, checkNewContact, type ContactFields, type ContactInput } from './contact-input.js';
 import { createContactLifecycle } from './contact-lifecycle.service.js';
 import { createContactListing } from './contact-listing.service.js';
@@ -17,6 +19,10 @@ import { nameKeys } from './name-key.js';
 
 export interface ContactServiceDeps {
   db: Kysely<Database>;
+  /** Where an export reads its one consistent state from (db/read-snapshot.ts). */
+  snapshot: Store['snapshot'];
+  /** Rows an export reads and writes at a time. */
+  exportChunkRows?: number;
   /** How a write's transaction runs (SQLite: group commit, db/group-commit.ts); a plain transaction by default. */
   transact?: Transact;
   maxContactsPerRequest: number;
@@ -139,7 +145,7 @@ export function createContactService(deps: ContactServiceDeps) {
     createContacts,
     updateContact,
     ...createContactListing({ db }),
-    ...createContactExport({ db }),
+    ...createContactExport({ rows: createContactExportRepository({ db, snapshot: deps.snapshot }), chunkRows: deps.exportChunkRows }),
     ...createContactLifecycle({ transact, now }),
     ...createContactBulk({ transact, maxContactsPerRequest: deps.maxContactsPerRequest, now, updateContact }),
   };

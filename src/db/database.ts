@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { StoreUrl } from '../config/config.js';
+import { postgresSnapshot, sharedConnectionReads, sqliteSnapshot, type ReadSnapshot } from './read-snapshot.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -20,9 +21,36 @@ export interface Store {
   readonly sqlite: SQLite.Database | undefined;
   /** SQLite only: the database file (`:memory:` for none). */
   readonly file: string | undefined;
+  /**
+   * Reads of one committed state, on a connection of their own (SQLite: a read-only one on the same file; PostgreSQL:
+   * a pooled one). Close it when done; `close()` of the store closes those still open.
+   */
+  snapshot(): Promise<ReadSnapshot>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Snapshots handed out and not yet closed, so that closing the store closes them too. */
+function trackSnapshots(open: () => Promise<ReadSnapshot>) {
+  const live = new Set<ReadSnapshot>();
+  return {
+    async snapshot(): Promise<ReadSnapshot> {
+      const inner = await open();
+      const tracked: ReadSnapshot = {
+        rows: (query) => inner.rows(query),
+        async close() {
+          live.delete(tracked);
+          await inner.close();
+        },
+      };
+      live.add(tracked);
+      return tracked;
+    },
+    async closeAll(): Promise<void> {
+      await Promise.all([...live].map((s) => s.close().catch(() => {})));
+    },
+  };
 }
 
 export interface StoreOptions {
@@ -47,16 +75,19 @@ function openSqlite(file: string): Store {
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  const snapshots = trackSnapshots(async () => (file === ':memory:' ? sharedConnectionReads(db) : sqliteSnapshot(file)));
   return {
     db,
     dialect: 'sqlite',
     pool: undefined,
     sqlite: handle,
     file,
+    snapshot: snapshots.snapshot,
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await snapshots.closeAll();
       // Kysely only destroys a driver it has used; a store closed before its first query keeps its file open.
       await db.destroy();
       if (handle.open) handle.close();
@@ -111,16 +142,19 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
     client.on('error', () => {});
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const snapshots = trackSnapshots(() => postgresSnapshot(pool));
   return {
     db,
     dialect: 'postgres',
     pool,
     sqlite: undefined,
     file: undefined,
+    snapshot: snapshots.snapshot,
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await snapshots.closeAll();
       // As for SQLite: a pool Kysely never used is not ended by it.
       await db.destroy();
       if (!pool.ending && !pool.ended) await pool.end();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KyselyPlugin } from 'kysely';
 import Papa from 'papaparse';
 import { createContactExport } from '../../src/contacts/contact-export.js';
+import { createContactExportRepository } from '../../src/contacts/contact-export.repository.js';
 import { uniquePhone } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/stores.js';
 import { contactsFixture, type ContactJson } from './contacts-fixture.js';
@@ -119,28 +119,30 @@ for (const dialect of DIALECTS) {
       assert.ok(!theirs.some((r) => r.id === mine!.id));
     });
 
-    it('reads the contacts a page at a time as the file is consumed, each once and in order', async () => {
+    it('reads the contacts a chunk at a time as the file is consumed, each once and in order', async () => {
       const t = await fx.freshTenant();
       const created = await fx.create(Array.from({ length: 7 }, () => ({})), t);
-      let queries = 0;
-      const counting: KyselyPlugin = {
-        transformQuery: (args) => {
-          queries += 1;
-          return args.node;
+      let reads = 0; // queries on the store
+      const { store } = fx.store;
+      const counting = createContactExportRepository({
+        db: store.db,
+        snapshot: async () => {
+          const snapshot = await store.snapshot();
+          return { rows: (query) => ((reads += 1), snapshot.rows(query)), close: () => snapshot.close() };
         },
-        transformResult: async (args) => args.result,
-      };
-      const { exportContacts } = createContactExport({ db: fx.store.store.db.withPlugin(counting), pageSize: 3 });
+      });
+      const { exportContacts } = createContactExport({ rows: counting, chunkRows: 3 });
       const ctx = { ...t, orgId: t.orgId };
       const chunks = (await exportContacts(ctx, {}))[Symbol.asyncIterator]();
-      assert.equal(queries, 1, 'the first page is read before answering');
+      assert.equal(reads, 1, 'the first chunk is read before answering');
       assert.equal((await chunks.next()).value, `${HEADER}\r\n`);
-      const firstPage = (await chunks.next()).value as string;
-      assert.equal(firstPage.split('\r\n').length - 1, 3);
-      assert.equal(queries, 1, 'no second page before the first is taken');
-      let text = firstPage;
+      const firstChunk = (await chunks.next()).value as string;
+      assert.equal(firstChunk.split('\r\n').length - 1, 3);
+      assert.equal(reads, 1, 'no second chunk before the first is taken');
+      let text = firstChunk;
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) text += next.value;
-      assert.equal(queries, 3);
+      // 3 + 3 + 1 rows: the short third chunk says it was the last.
+      assert.equal(reads, 3);
       assert.deepEqual(parse(`${HEADER}\r\n${text}`).map((r) => r.id), created.map((c) => c.id));
     });
   });
