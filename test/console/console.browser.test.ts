@@ -40,7 +40,8 @@ const pageText = (page: Page) => page.evaluate(() => document.body.innerText);
 /** Waits until the page shows the text; on a timeout the error says what the page showed instead. */
 async function waitForText(page: Page, text: string, timeout = 15_000): Promise<void> {
   try {
-    await page.waitForFunction((t: string) => document.body.innerText.includes(t), { timeout }, text);
+    // Polled on a timer, not on animation frames: a headless page the browser deems hidden gets none.
+    await page.waitForFunction((t: string) => document.body.innerText.includes(t), { timeout, polling: 100 }, text);
   } catch (error) {
     const shown = await pageText(page).catch(() => '(unreadable)');
     throw new Error(`"${text}" not shown within ${timeout} ms at ${page.url()}; the page shows:\n${shown.slice(0, 1500)}`, { cause: error });
@@ -49,7 +50,7 @@ async function waitForText(page: Page, text: string, timeout = 15_000): Promise<
 /** Waits for a condition on the page (a function given as source text, so the test build adds no helpers to it). */
 async function waitFor(page: Page, condition: string, timeout = 15_000): Promise<void> {
   try {
-    await page.waitForFunction(condition, { timeout });
+    await page.waitForFunction(condition, { timeout, polling: 100 });
   } catch (error) {
     const shown = await pageText(page).catch(() => '(unreadable)');
     throw new Error(`${condition} did not hold within ${timeout} ms at ${page.url()}; the page shows:\n${shown.slice(0, 1500)}`, { cause: error });

@@ -32,6 +32,8 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // A page of a headless browser can be taken for a background one, whose timers and frames are held back.
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
       '--no-first-run', '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
     ],
   });
