@@ -167,13 +167,15 @@ for (const dialect of DIALECTS) {
             assert.ok(!nodes.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] !== 'stream_counts'), text);
             // The planner may read stream_counts whole while it is a few pages (it then costs less than its index); a
             // real deployment's many streams make it a primary-key lookup. What must never be read whole is contacts.
-            if (nodes.some((n) => n['Node Type'] === 'Seq Scan')) {
+            const countsWhole = nodes.some((n) => n['Node Type'] === 'Seq Scan');
+            if (countsWhole) {
               const { rows: [table] } = await sql<{ pages: number }>`select relpages as pages from pg_class where relname = 'stream_counts'`.execute(db);
               assert.ok(table!.pages <= 10, `stream_counts read whole at ${table!.pages} pages\n${text}`);
             }
             const scans = nodes.filter((n) => /Index/.test(n['Node Type']));
             t.diagnostic(`${statement.sql.slice(0, 60)}… → ${nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''} (${n['Actual Rows']})`).join(' | ')}`);
-            assert.ok(scans.length > 0, text);
+            // Every other statement reads along an index (a count read whole from the small stream_counts has none).
+            if (!countsWhole) assert.ok(scans.length > 0, text);
             for (const scan of scans) {
               const read = ((scan['Actual Rows'] ?? 0) + (scan['Rows Removed by Filter'] ?? 0)) * (scan['Actual Loops'] ?? 1);
               assert.ok(read <= maxRows, `${read} entries read from ${scan['Index Name']}\n${text}`);
