@@ -2,6 +2,7 @@ import type { Store } from '../db/database.js';
 import type { ReadSnapshot } from '../db/read-snapshot.js';
 import type { ContactRow } from '../db/schema.js';
 import type { Tenant } from './contact.repository.js';
+import { SORT_COLUMN } from './contact-listing.repository.js';
 import type { ContactFilter, ContactSort, Position, SortField } from './contact-query.js';
 
 /**
@@ -20,12 +21,6 @@ const KEY_AT = { createdAt: EXPORT_ROW.createdAt, updatedAt: EXPORT_ROW.updatedA
 const COLUMNS = [
   'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension', 'id', 'status', 'created_at', 'updated_at',
 ] as const satisfies readonly (keyof ContactRow)[];
-
-const SORT_COLUMN = {
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-  lastName: 'last_name_key',
-} as const satisfies Record<SortField, keyof ContactRow>;
 
 type Status = ContactRow['status'];
 

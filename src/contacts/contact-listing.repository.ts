@@ -20,7 +20,8 @@ export interface PageRequest {
   fewNameMatches?: boolean;
 }
 
-const SORT_COLUMN = {
+/** The column each sort orders by (its index follows stream_id and status). */
+export const SORT_COLUMN = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   lastName: 'last_name_key',

@@ -137,19 +137,6 @@ export function createTenancyRepository(db: Db) {
       };
     },
 
-    /** Whether the app may reach the stream, and the stream is the account's. */
-    async appReachesStream(accountId: string, appId: string, streamId: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('app_streams')
-        .innerJoin('streams', 'streams.id', 'app_streams.stream_id')
-        .select('streams.id')
-        .where('streams.account_id', '=', accountId)
-        .where('app_streams.app_id', '=', appId)
-        .where('app_streams.stream_id', '=', streamId)
-        .executeTakeFirst();
-      return row !== undefined;
-    },
-
     /** The streams of the account that the app may reach. */
     async listAppStreamIds(accountId: string, appId: string): Promise<string[]> {
       const rows = await db
