@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { BulkUpdateItem } from './contact-bulk.service.js';
-import { bulkDeleteBodySchema, bulkDeleteReportSchema, bulkUpdateItemSchema, bulkUpdateReportSchema, errorResponses, streamParams } from './contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
+import { bulkDeleteBodySchema, bulkDeleteReportSchema, bulkUpdateItemSchema, bulkUpdateReportSchema } from './contact.schemas.js';
 import type { ContactService } from './contact.service.js';
 
 /** DELETE /contacts/bulk-delete and PUT /contacts/bulk-update: 200 with a report of every element. */

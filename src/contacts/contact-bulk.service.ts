@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { Transact } from '../db/group-commit.js';
 import { contactNotFound, DomainError, ServiceUnavailableError, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import type { FindingQuery, ListQuery } from './contact-query.js';
-import { contactPageSchema, contactParams, errorResponses, findingQuerySchema, listQuerySchema, streamParams } from './contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
+import { contactPageSchema, contactParams, findingQuerySchema, listQuerySchema } from './contact.schemas.js';
 import type { ContactService } from './contact.service.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { contactParams, errorResponses } from './contact.schemas.js';
+import { errorResponses } from '../http/schemas.js';
+import { contactParams } from './contact.schemas.js';
 import type { ContactService } from './contact.service.js';
 
 /** DELETE /contacts/{id} and POST /contacts/{id}/restore. Neither reads a body. */

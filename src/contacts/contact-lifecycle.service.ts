@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { Transact } from '../db/group-commit.js';
 import { contactNotFound } from '../shared/errors.js';

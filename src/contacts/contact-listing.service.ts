@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { ContactRow, Database } from '../db/schema.js';
 import { contactNotFound, ValidationError } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';

@@ -3,7 +3,8 @@ import { contactBulkRoutes } from './contact-bulk.routes.js';
 import { contactFindRoutes } from './contact-find.routes.js';
 import type { ContactInput } from './contact-input.js';
 import { contactLifecycleRoutes } from './contact-lifecycle.routes.js';
-import { contactParams, errorResponses, streamParams } from './contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
+import { contactParams } from './contact.schemas.js';
 import type { ContactService } from './contact.service.js';
 
 export interface ContactRoutesDeps {

@@ -1,4 +1,4 @@
-import { errorDetailSchema } from '../http/error-handler.js';
+import { errorDetailSchema } from '../http/schemas.js';
 
 /** JSON schemas of the contacts routes; responses act as allow-lists of what leaves the service. */
 
@@ -49,28 +49,10 @@ export const contactSchema = {
   },
 } as const;
 
-export const streamParams = {
-  type: 'object',
-  properties: { streamId: { type: 'string' } },
-  required: ['streamId'],
-} as const;
-
 export const contactParams = {
   type: 'object',
   properties: { streamId: { type: 'string' }, id: { type: 'string' } },
   required: ['streamId', 'id'],
-} as const;
-
-export const errorResponses = {
-  400: { $ref: 'ErrorBody#' },
-  401: { $ref: 'ErrorBody#' },
-  403: { $ref: 'ErrorBody#' },
-  404: { $ref: 'ErrorBody#' },
-  409: { $ref: 'ErrorBody#' },
-  413: { $ref: 'ErrorBody#' },
-  415: { $ref: 'ErrorBody#' },
-  429: { $ref: 'ErrorBody#' },
-  503: { $ref: 'ErrorBody#' },
 } as const;
 
 /** Filters and sort shared by GET /contacts and GET /contacts/export. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { isUniqueViolation } from '../db/errors.js';
 import type { Store } from '../db/database.js';
 import type { Transact } from '../db/group-commit.js';
