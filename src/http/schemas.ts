@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
 /**
  * JSON schemas every API route shares: the error body and the stream path parameter. They belong to no feature
  * folder, so contacts/ and imports/ both take them from here.
@@ -31,6 +33,8 @@ export const streamParams = {
   properties: { streamId: { type: 'string' } },
   required: ['streamId'],
 } as const;
+
+export type StreamParams = FromSchema<typeof streamParams>;
 
 /** The error answers a route may give, all in the contract's `{"errors":[…]}` shape. */
 export const errorResponses = {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { createContactExport } from '../../src/contacts/contact-export.js';
+import { createContactExport } from '../../src/contacts/contact-export.service.js';
 import { createContactExportRepository } from '../../src/contacts/contact-export.repository.js';
 import { neutraliseCell } from '../../src/contacts/contact-csv.js';
 import fs from 'node:fs';

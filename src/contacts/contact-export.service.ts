@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RequestContext } from '../shared/request-context.js';
 import { csvField, csvLine, EXPORT_COLUMNS } from './contact-csv.js';
-import { parseFinding, type FindingQuery } from './contact-query.js';
+import { parseSearch, type SearchQuery } from './contact-search.js';
 import { EXPORT_ROW, type ContactExportRepository, type ExportRow } from './contact-export.repository.js';
 
 /**
@@ -25,8 +25,8 @@ export function createContactExport(deps: { rows: Pick<ContactExportRepository, 
    * is still an error answer rather than a broken download. The file's reader must be consumed to its end or
    * ended early with `return()` (a stream made of it does that when destroyed): either gives the snapshot back.
    */
-  async function exportContacts(ctx: RequestContext, query: FindingQuery): Promise<AsyncIterable<string>> {
-    const { filter, sort } = parseFinding(query);
+  async function exportContacts(ctx: RequestContext, query: SearchQuery): Promise<AsyncIterable<string>> {
+    const { filter, sort } = parseSearch(query);
     const cursor = await deps.rows.open(ctx, filter, sort, chunkRows);
     let rows: ExportRow[];
     try {
@@ -69,6 +69,8 @@ export function createContactExport(deps: { rows: Pick<ContactExportRepository, 
 
   return { exportContacts };
 }
+
+export type ContactExport = ReturnType<typeof createContactExport>;
 
 /**
  * CSV records of rows, written straight from their values (no object per row). The id (24 hex digits), the status
