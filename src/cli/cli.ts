@@ -8,7 +8,8 @@ import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
-import { print, registerTenancyCommands, withTenancy } from './tenancy-commands.js';
+import { print } from './output.js';
+import { registerTenancyCommands, withTenancy } from './tenancy-commands.js';
 import { registerUserCommands } from './users-command.js';
 
 export { UsageError };

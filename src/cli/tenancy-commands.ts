@@ -1,36 +1,15 @@
 import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Config } from '../config/config.js';
-import { openStore } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
 import { SUPPORTED_ALGORITHMS, type Algorithm } from '../tenancy/app-credentials.js';
 import type { AppSummary } from '../tenancy/tenancy.repository.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
 import { UsageError } from './errors.js';
+import { print, printList, withStore } from './output.js';
 
-/** Runs a command against the store named by DATABASE_URL, schema brought up to date first. */
-export async function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
-  const store = openStore(config.database, { poolSize: 2 });
-  try {
-    await migrateToLatest(store.db);
-    return await fn(createTenancyService({ db: store.db }));
-  } finally {
-    await store.close();
-  }
-}
-
-/** One object: `key: value` lines, or with --json one JSON object. */
-export function print(result: Record<string, unknown>, json: boolean | undefined): void {
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else
-    for (const [key, value] of Object.entries(result))
-      process.stdout.write(`${key}: ${Array.isArray(value) ? value.join(', ') : String(value)}\n`);
-}
-
-/** A list: one line a row, its columns two spaces apart, or with --json one JSON array. */
-function printList<T>(rows: T[], json: boolean | undefined, line: (row: T) => string[]): void {
-  if (json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else for (const row of rows) process.stdout.write(`${line(row).join('  ')}\n`);
+/** Runs a command with the tenancy service over the store named by DATABASE_URL. */
+export function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
+  return withStore(config, (db) => fn(createTenancyService({ db })));
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
