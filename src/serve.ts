@@ -4,6 +4,7 @@ import { createSharedState, type SharedState } from './auth/shared-state.js';
 import type { Config } from './config/config.js';
 import { openStore } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
+import { loggerRedaction } from './http/log-redaction.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -29,8 +30,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       shared,
       logger: {
         level: config.logLevel,
-        // Fastify logs no headers by default; should a header ever be logged, credentials stay out.
-        redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers.cookie', '*.clientSecret', '*.token'],
+        // Credentials stay out: headers should one ever be logged, and token query parameters of every request line.
+        ...loggerRedaction,
       },
     });
     const address = await app.listen({ host: config.host, port: config.port });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses, streamParams } from '../contacts/contact.schemas.js';
 import { sendAnswer } from '../idempotency/idempotency.hooks.js';
@@ -44,7 +45,8 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
   const upload = (request: UploadRequest, onFileName?: (name: string | undefined) => void) => {
     const length = Number(request.headers['content-length']);
     if (length > deps.maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(deps.maxBytes);
-    return uploadedFile(request.headers['content-type'], request.raw, onFileName);
+    // The body as the preParsing hook passed it on: decoded by its Content-Encoding, 100 Continue sent when first read.
+    return uploadedFile(request.headers['content-type'], request.body as Readable, onFileName);
   };
 
   async function submitJob(request: UploadRequest, reply: FastifyReply) {
@@ -66,7 +68,7 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
 
   return async (app) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     app.addSchema(importReportSchema);
 
     app.post<{ Params: { streamId: string }; Querystring: ImportQuery }>('/contacts/import-contacts', {
