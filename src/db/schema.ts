@@ -138,6 +138,8 @@ export interface ImportJobTable {
   /** JSON array: the file's header row as uploaded. */
   header: string | null;
   total_rows: number | null;
+  /** JSON `{encoding, delimiter}`: how the file is read; null (UTF-8, comma) for jobs older than it. */
+  csv_format: string | null;
   processed_rows: Generated<number>;
   created_count: Generated<number>;
   updated_count: Generated<number>;

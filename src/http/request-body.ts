@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UnsupportedMediaError, ValidationError, type ErrorDetail } from '../shared/errors.js';
-import { decodeWindows1252 } from '../shared/windows-1252.js';
+import { charsetOf, decodeWindows1252 } from '../shared/charset.js';
 
 type Encoding = 'gzip' | 'deflate';
 
@@ -80,12 +80,6 @@ const CHARSETS = new Map<string, string>([
   ['utf-16', 'utf-16le'], ['utf-16le', 'utf-16le'], ['utf-16be', 'utf-16be'],
   ['iso-8859-1', 'windows-1252'], ['latin1', 'windows-1252'], ['iso8859-1', 'windows-1252'], ['windows-1252', 'windows-1252'], ['cp1252', 'windows-1252'],
 ]);
-
-/** The `charset` parameter of a Content-Type, lowercased; undefined when none is given. */
-export function charsetOf(contentType: string | undefined): string | undefined {
-  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
-  return match?.[1]?.toLowerCase();
-}
 
 /** Bytes to text in the declared charset (UTF-8 when none); a byte invalid in it is refused, never replaced. */
 export function decodeBody(body: Buffer, charset: string | undefined): string {

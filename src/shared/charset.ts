@@ -14,3 +14,9 @@ export function decodeWindows1252(bytes: Buffer): string {
   const text = bytes.toString('latin1');
   return HAS_C1.test(text) ? text.replace(C1, (c) => HIGH[c.charCodeAt(0) - 0x80]!) : text;
 }
+
+/** The `charset` parameter of a Content-Type, lowercased; undefined when none is given. */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? '');
+  return match?.[1]?.toLowerCase();
+}
