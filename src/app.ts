@@ -8,6 +8,7 @@ import { contactInputSchema, contactSchema } from './contacts/contact.schemas.js
 import { createContactService } from './contacts/contact.service.js';
 import type { Store } from './db/database.js';
 import { createTransact } from './db/group-commit.js';
+import { createStoreHealth } from './db/store-health.js';
 import { authenticateHook } from './http/authenticate.js';
 import { answerFrameworkError, errorBodySchema, registerErrorHandling } from './http/error-handler.js';
 import { answerClientError } from './http/client-errors.js';
@@ -70,7 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(contactSchema);
   app.addSchema(contactInputSchema);
   app.addSchema(importJobSchema);
-  registerErrorHandling(app);
+  const health = createStoreHealth(store);
+  registerErrorHandling(app, { onStoreFault: health.fault });
   registerRequestBodies(app);
   let closing = false;
   app.addHook('preClose', async () => {
@@ -120,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before every route: the document is built from the routes registered after it.
   await registerOpenApi(app, { apiPrefix: API_PREFIX });
-  await app.register(healthRoutes({ store }));
+  await app.register(healthRoutes({ health }));
   await app.register(consoleSessionRoutes({ sessions, cookie: { secure: config.sessionCookieSecure, maxAgeSeconds: config.sessionMaxHours * 3600 } }));
   await app.register(consoleStaticRoutes());
   await app.register(

@@ -5,6 +5,7 @@ import { signAppToken, SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/toke
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { describeStore, openWritableStore } from '../db/store-errors.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
@@ -14,9 +15,8 @@ export { UsageError };
 
 /** Runs a command against the store named by DATABASE_URL, schema brought up to date first. */
 async function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
-  const store = openStore(config.database, { poolSize: 2 });
+  const store = await openWritableStore({ database: config.database, pgPoolSize: 2 });
   try {
-    await migrateToLatest(store.db);
     return await fn(createTenancyService({ db: store.db }));
   } finally {
     await store.close();
@@ -87,7 +87,10 @@ export function buildCli(config: () => Config): Command {
     .description('create, once, an organisation, account, stream, user and app; print them with a ready token')
     .option('--json', 'print one JSON object')
     .action(async (opts: { json?: boolean }) => {
-      const ids = await withTenancy(config(), (t) => t.setup());
+      const settings = config();
+      // On stderr, so --json stays one object: a setup run from another folder would otherwise make a second store silently.
+      process.stderr.write(`dialbook: store ${describeStore(settings.database)}\n`);
+      const ids = await withTenancy(settings, (t) => t.setup());
       const token = await signAppToken({ clientId: ids.clientId, key: ids.clientSecret });
       // The contract's order, whatever order the identities were stored in.
       const { orgId, accountId, streamId, userId, appId, clientId, clientSecret } = ids;

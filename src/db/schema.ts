@@ -216,6 +216,7 @@ export interface Database {
   stream_counts: StreamCountTable;
   tenancy_version: TenancyVersionTable;
   import_jobs: ImportJobTable;
+  store_probe: { id: number; written_at: number; padding: string | null };
   import_files: ImportFileTable;
   import_failures: ImportFailureTable;
   idempotency_keys: IdempotencyKeyTable;
