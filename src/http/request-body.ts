@@ -101,33 +101,37 @@ export function decodeBody(body: Buffer, charset: string | undefined): string {
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
- * The first string (or key) in a parsed body that cannot be stored as UTF-8 exactly: a lone UTF-16 surrogate,
- * which JSON's `\ud800` escapes can carry. Named as validation errors name fields: the top-level array's index apart.
+ * The strings (and keys) of a parsed body that cannot be stored as UTF-8 exactly: lone UTF-16 surrogates, which
+ * JSON's `\ud800` escapes can carry. Named as validation errors name fields, an index for the top-level array's
+ * element; at most `max` of them.
  */
-export function illFormedText(value: unknown, path: string[] = []): ErrorDetail | undefined {
-  if (typeof value === 'string') {
-    if (!LONE_SURROGATE.test(value)) return undefined;
-    const segments = [...path];
-    const detail: ErrorDetail = { msg: '', code: 'INVALID_TEXT' };
-    if (segments.length > 0 && /^\d+$/.test(segments[0]!)) detail.index = Number(segments.shift());
-    const field = segments.join('.');
-    if (field) detail.field = field;
-    detail.msg = `${field || 'The body'} holds a lone UTF-16 surrogate, which is not text and cannot be stored as sent`;
-    return detail;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = illFormedText(value[i], [...path, String(i)]);
-      if (found) return found;
+export function illFormedText(value: unknown, max = 100): ErrorDetail[] {
+  const found: ErrorDetail[] = [];
+  const visit = (node: unknown, path: string[]): void => {
+    if (found.length >= max) return;
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) found.push(detailAt(path));
+    } else if (Array.isArray(node)) {
+      node.forEach((item, i) => visit(item, [...path, String(i)]));
+    } else if (typeof node === 'object' && node !== null) {
+      for (const [key, inner] of Object.entries(node)) {
+        if (LONE_SURROGATE.test(key)) found.push(detailAt(path));
+        else visit(inner, [...path, key]);
+      }
     }
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, inner] of Object.entries(value)) {
-      if (LONE_SURROGATE.test(key)) return illFormedText(key, path);
-      const found = illFormedText(inner, [...path, key]);
-      if (found) return found;
-    }
-  }
-  return undefined;
+  };
+  visit(value, []);
+  return found;
+}
+
+function detailAt(path: string[]): ErrorDetail {
+  const segments = [...path];
+  const detail: ErrorDetail = { msg: '', code: 'INVALID_TEXT' };
+  if (segments.length > 0 && /^\d+$/.test(segments[0]!)) detail.index = Number(segments.shift());
+  const field = segments.join('.');
+  if (field) detail.field = field;
+  detail.msg = `${field || 'The body'} holds a lone UTF-16 surrogate, which is not text and cannot be stored as sent`;
+  return detail;
 }
 
 /**
@@ -150,7 +154,7 @@ export function registerRequestBodies(app: FastifyInstance): void {
     parseJson(request, text, (error, parsed) => {
       if (error) return done(error, undefined);
       const bad = illFormedText(parsed);
-      if (bad) return done(new ValidationError(bad), undefined);
+      if (bad.length > 0) return done(new ValidationError(bad), undefined);
       done(null, parsed);
     });
   });
