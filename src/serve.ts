@@ -46,7 +46,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
     return await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new ConfigError(`PORT=${config.port}: the port is in use on ${config.host} by another process; stop it or set PORT to a free port`);
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT=${config.port}: the port is in use on ${config.host} by another process (EADDRINUSE); stop it or set PORT to a free port`);
     if (code === 'EACCES') throw new ConfigError(`PORT=${config.port}: this process may not listen on it (ports below 1024 need privileges); set PORT to 1024 or above`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError(`HOST=${config.host}: no such address on this machine; set HOST to one of its addresses (or 0.0.0.0)`);
     throw error;

@@ -63,7 +63,7 @@ describe('misconfiguration answered in one clear line', () => {
     try {
       await assert.rejects(
         startServer(loadConfig({ PORT: String(port), DATABASE_URL: `sqlite:${path.join(dir, 'd.db')}`, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' })),
-        new RegExp(`^ConfigError: PORT=${port}: the port is in use on 127\\.0\\.0\\.1 by another process; stop it or set PORT to a free port$`),
+        new RegExp(`^ConfigError: PORT=${port}: the port is in use on 127\\.0\\.0\\.1 by another process \\(EADDRINUSE\\); stop it or set PORT to a free port$`),
       );
     } finally {
       blocker.close();
