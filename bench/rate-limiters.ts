@@ -48,3 +48,24 @@ const keys = await redis.keys(`${prefix}*`);
 if (keys.length) await redis.del(...keys);
 await app.close();
 redis.disconnect();
+
+// A window key that lost its expiry (a PERSIST, a restore, a failover that dropped the TTL): does the limiter repair
+// it, or does the account stay refused for good?
+{
+  const redis2 = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const p2 = `bench-rl-stuck-${process.pid}:`;
+  const own2 = createRedisRateLimiter(redis2, 5, `${p2}own:`);
+  const app2 = Fastify();
+  await app2.register(rateLimit, { global: false, redis: redis2, max: 5, timeWindow: 60_000, nameSpace: `${p2}plugin:`, keyGenerator: (req) => (req as unknown as { key: string }).key });
+  await app2.ready();
+  const limit2 = app2.createRateLimit();
+  await redis2.set(`${p2}own:acct`, '100');
+  await redis2.set(`${p2}plugin:acct`, '100');
+  const ownDecision = await own2.hit('acct');
+  const pluginDecision = (await limit2({ key: "acct", routeOptions: { config: {} } } as never)) as { isExceeded: boolean; ttlInSeconds: number };
+  console.log(`stuck key, own limiter:    allowed ${ownDecision.allowed}, retry after ${ownDecision.retryAfterSeconds} s, key TTL now ${await redis2.pttl(`${p2}own:acct`)} ms`);
+  console.log(`stuck key, plugin limiter: exceeded ${pluginDecision.isExceeded}, ttl ${pluginDecision.ttlInSeconds} s, key TTL now ${await redis2.pttl(`${p2}plugin:acct`)} ms (-1: no expiry, refused until someone deletes it)`);
+  await redis2.del(`${p2}own:acct`, `${p2}plugin:acct`);
+  await app2.close();
+  redis2.disconnect();
+}
