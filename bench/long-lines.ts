@@ -1,7 +1,8 @@
 // Does one hostile upload stall the others? /healthz p99, idle and while a 50 MB single-line CSV and a
 // 100,000-column header are uploaded, on one server process (dist/server.js, `npm run build` first), with the time
 // each upload takes to be answered. Run:
-//   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/long-lines.ts   (or sqlite:PATH; default a temp SQLite file)
+//   BENCH_STORE=postgres npx tsx bench/long-lines.ts   (a new database on TEST_DATABASE_URL's server, dropped after;
+//   default: a temp SQLite file)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +13,12 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import { createTenant } from '../test/helpers/app.js';
 import { HEADER } from '../test/helpers/imports.js';
 import { startServerProcess } from '../test/helpers/server-process.js';
+import { createEmptyStoreUrl } from '../test/helpers/stores.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-longlines-'));
-const databaseUrl = process.env.DATABASE_URL ?? `sqlite:${path.join(dir, 'bench.db')}`;
+// Never a database someone else uses: its own, made here and dropped at the end.
+const place = process.env.BENCH_STORE === 'postgres' ? await createEmptyStoreUrl('postgres') : undefined;
+const databaseUrl = place?.url.kind === 'postgres' ? place.url.url : `sqlite:${path.join(dir, 'bench.db')}`;
 const store = openStore(parseDatabaseUrl(databaseUrl));
 await migrateToLatest(store.db);
 const tenant = await createTenant(store);
@@ -79,5 +83,6 @@ try {
 } finally {
   await server.stop();
   await store.close();
+  await place?.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 }

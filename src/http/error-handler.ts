@@ -73,6 +73,9 @@ export function registerErrorHandling(app: FastifyInstance, deps: { onStoreFault
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Refused before its body was read to the end (a header too long, a file too large): close the connection after
+    // the answer instead of reading, to throw away, the rest of an upload.
+    if (!request.raw.complete && request.raw.readableEnded === false) reply.header('connection', 'close');
     if (error instanceof DomainError) {
       if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
       if (error instanceof ServiceUnavailableError) reply.header('retry-after', '5');
