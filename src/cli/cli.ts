@@ -5,7 +5,7 @@ import { signAppToken, SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/toke
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { describeStore, openWritableStore } from '../db/store-errors.js';
+import { describeStore, explainStoreFailure, openWritableStore } from '../db/store-errors.js';
 import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
@@ -72,13 +72,17 @@ export function buildCli(config: () => Config): Command {
     .command('migrate')
     .description('bring the store named by DATABASE_URL up to date')
     .action(async () => {
-      const store = openStore(config().database, { poolSize: 1 });
+      const settings = config();
+      let store: ReturnType<typeof openStore> | undefined;
       try {
+        store = openStore(settings.database, { poolSize: 1 });
         const result = await migrateToLatest(store.db);
         const applied = (result.results ?? []).map((r) => r.migrationName);
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
+      } catch (error) {
+        throw explainStoreFailure(settings.database, error);
       } finally {
-        await store.close();
+        await store?.close();
       }
     });
 
