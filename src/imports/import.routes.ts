@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { errorResponses, streamParams } from '../contacts/contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
 import { sendAnswer } from '../idempotency/idempotency.hooks.js';
 import type { Answer } from '../idempotency/idempotency.service.js';
 import type { IdempotentUpload } from '../idempotency/idempotent-upload.js';

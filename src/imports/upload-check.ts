@@ -1,5 +1,5 @@
 import { TooLargeError, ValidationError } from '../shared/errors.js';
-import { mapHeader, type ColumnMap } from './csv-header.js';
+import { mapHeader, type ColumnMap } from '../contacts/contact-csv.js';
 import { CsvParser, detectDelimiter, firstLineOf, type CsvDelimiter } from './csv-rows.js';
 import { encodingOfCharset, SniffingDecoder, type CsvEncoding } from './text-decoding.js';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Store } from '../../src/db/database.js';
+import type { SqliteStore } from '../../src/db/database.js';
 import { openWritableStore, StoreStartError } from '../../src/db/store-errors.js';
 import { buildTestApp, contactInput, createTenant, type Tenant, type TestApp } from '../helpers/app.js';
 
@@ -27,13 +27,13 @@ if (probe) {
 const noMount = probe ? false : 'mounting a tmpfs needs root (CAP_SYS_ADMIN)';
 
 interface Harness {
-  store: Store;
+  store: SqliteStore;
   api: TestApp;
   tenant: Tenant;
 }
 
 async function harness(file: string): Promise<Harness> {
-  const store = await openWritableStore({ database: { kind: 'sqlite', file } });
+  const store = (await openWritableStore({ database: { kind: 'sqlite', file } })) as SqliteStore;
   const api = await buildTestApp(store);
   return { store, api, tenant: await createTenant(store) };
 }
@@ -59,8 +59,8 @@ describe('a SQLite store that cannot be written', () => {
       const first = await create(h);
       assert.equal(first.statusCode, 200);
       kept.push(first.json()[0].id);
-      const pages = h.store.sqlite!.pragma('page_count', { simple: true }) as number;
-      h.store.sqlite!.pragma(`max_page_count = ${pages}`);
+      const pages = h.store.sqlite.pragma('page_count', { simple: true }) as number;
+      h.store.sqlite.pragma(`max_page_count = ${pages}`);
       let refused = 0;
       for (let i = 0; i < 50; i++) {
         const res = await create(h, contactInput({ firstName: 'x'.repeat(200), lastName: 'y'.repeat(200) }));
@@ -74,13 +74,13 @@ describe('a SQLite store that cannot be written', () => {
       }
       assert.ok(refused > 0, 'the full file refused writes');
       assert.equal(await ready(h), 503);
-      h.store.sqlite!.pragma('max_page_count = 1073741823');
+      h.store.sqlite.pragma('max_page_count = 1073741823');
       assert.equal(await ready(h), 200);
       const after = await create(h);
       assert.equal(after.statusCode, 200);
       kept.push(after.json()[0].id);
       await assertKept(h, kept);
-      assert.equal(h.store.sqlite!.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(h.store.sqlite.pragma('integrity_check', { simple: true }), 'ok');
     } finally {
       await h.api.close();
       await h.store.close();
@@ -130,7 +130,7 @@ describe('a SQLite store that cannot be written', () => {
       assert.equal(res.statusCode, 200, res.body);
       kept.push(res.json()[0].id);
       await assertKept(h, kept);
-      assert.equal(h.store.sqlite!.pragma('integrity_check', { simple: true }), 'ok');
+      assert.equal(h.store.sqlite.pragma('integrity_check', { simple: true }), 'ok');
     });
 
     it('refuses to start on a read-only store, naming the path', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { restoreCell } from '../../src/contacts/spreadsheet-cell.js';
+import { restoreCell } from '../../src/contacts/contact-csv.js';
 import { createTenant, useApiFixture, type Tenant } from '../helpers/app.js';
 import { HEADER, phoneBlock } from '../helpers/imports.js';
 import { DIALECTS, skipReason } from '../helpers/stores.js';
