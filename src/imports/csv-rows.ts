@@ -66,18 +66,21 @@ export class CsvParser {
   private afterCr = false;
   private quotedCr = false;
   private content = false;
-  private readonly special: RegExp;
   private out: CsvRecord[] = [];
+  // Where the next delimiter, LF and CR are in the text being fed (found with indexOf, looked for again only once
+  // passed): papaparse's trick, and what keeps a file without CR from paying for CR.
+  private nextDelimiter = -1;
+  private nextLf = -1;
+  private nextCr = -1;
 
-  constructor(readonly delimiter: CsvDelimiter = ',', public collect = true) {
-    this.special = new RegExp(`[${delimiter === '\t' ? '\\t' : delimiter === '|' ? '\\|' : delimiter}\\r\\n]`, 'g');
-  }
+  constructor(readonly delimiter: CsvDelimiter = ',', public collect = true) {}
 
   /** The records this chunk completes. */
   feed(text: string): CsvRecord[] {
     const d = this.delimiter;
     let i = 0;
     const n = text.length;
+    this.nextDelimiter = this.nextLf = this.nextCr = -1;
     while (i < n) {
       if (this.afterCr) {
         this.afterCr = false;
@@ -96,11 +99,12 @@ export class CsvParser {
           this.state = UNQUOTED;
         }
       } else if (state === UNQUOTED) {
-        this.special.lastIndex = i;
-        const m = this.special.exec(text);
-        const j = m ? m.index : n;
+        if (this.nextDelimiter < i) this.nextDelimiter = indexOrEnd(text, d, i);
+        if (this.nextLf < i) this.nextLf = indexOrEnd(text, '\n', i);
+        if (this.nextCr < i) this.nextCr = indexOrEnd(text, '\r', i);
+        const j = Math.min(this.nextDelimiter, this.nextLf, this.nextCr);
         if (j > i) this.append(text, i, j);
-        if (!m) return this.take();
+        if (j >= n) return this.take();
         const c = text[j];
         i = j + 1;
         if (c === d) {
@@ -219,6 +223,11 @@ export class CsvParser {
     this.recordLine = this.line;
     this.afterCr = cr;
   }
+}
+
+function indexOrEnd(text: string, c: string, from: number): number {
+  const at = text.indexOf(c, from);
+  return at < 0 ? text.length : at;
 }
 
 /**
