@@ -22,7 +22,7 @@ const REPEAT = 2;
 /** Each parser counts the records of the file (header included), fed the way it is meant to be. */
 const PARSERS = {
   // The import's own reader: an async generator over decoded text, with line numbers and back-pressure.
-  'csvRecords (papaparse, src/imports/csv-rows.ts)': (file: string) =>
+  'csvRecords (CsvParser, src/imports/csv-rows.ts)': (file: string) =>
     count(csvRecords(fs.createReadStream(file, { encoding: 'utf8' }))),
   'papaparse, Papa.parse + step': (file: string) =>
     new Promise<number>((resolve, reject) => {

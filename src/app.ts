@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAppCache } from './auth/app-cache.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { SharedState } from './auth/shared-state.js';
@@ -8,10 +8,13 @@ import { createContacts } from './contacts/contacts.js';
 import { contactsRoutes } from './contacts/contacts.routes.js';
 import type { Store } from './db/database.js';
 import { createTransact } from './db/group-commit.js';
+import { createStoreHealth } from './db/store-health.js';
 import { authenticateHook } from './http/authenticate.js';
 import { answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
+import { answerClientError } from './http/client-errors.js';
 import { errorBodySchema } from './http/schemas.js';
 import { healthRoutes } from './http/health.routes.js';
+import { registerRequestBodies } from './http/request-body.js';
 import { idempotencyHooks } from './idempotency/idempotency.hooks.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
 import { createIdempotentUpload } from './idempotency/idempotent-upload.js';
@@ -40,6 +43,8 @@ export const API_PREFIX = '/agentassist/api/v1/public/:streamId';
 /** Builds the HTTP application without listening; tests drive it with `inject`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store } = deps;
+  // The server's client-error path needs the logger the instance is about to make.
+  const made: { log?: FastifyBaseLogger } = {};
   const app = Fastify({
     logger: deps.logger ?? false,
     // Fastify turns Node's request timeout off; an upload must still end some time.
@@ -52,13 +57,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array' } },
     frameworkErrors: answerFrameworkError,
+    clientErrorHandler: (error, socket) => answerClientError(made.log!, error as unknown as Parameters<typeof answerClientError>[1], socket),
+  });
+  made.log = app.log;
+  // `Expect: 100-continue` is answered once the body is read (request-body.ts), after the request's checks; other
+  // expectations are refused in the contract's shape.
+  app.server.on('checkContinue', (req, res) => app.server.emit('request', req, res));
+  app.server.on('checkExpectation', (_req, res) => {
+    const body = JSON.stringify({ errors: [{ msg: 'Only Expect: 100-continue is understood', code: 'EXPECTATION_FAILED' }] });
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
   });
 
   app.addSchema(errorBodySchema);
   app.addSchema(contactSchema);
   app.addSchema(contactInputSchema);
   app.addSchema(importJobSchema);
-  registerErrorHandling(app);
+  const health = createStoreHealth(store);
+  registerErrorHandling(app, { onStoreFault: health.fault });
+  registerRequestBodies(app);
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
@@ -106,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Before every route: the document is built from the routes registered after it.
   await registerOpenApi(app, { apiPrefix: API_PREFIX });
-  await app.register(healthRoutes({ store }));
+  await app.register(healthRoutes({ health }));
   await app.register(consoleSessionRoutes({ sessions, cookie: { secure: config.sessionCookieSecure, maxAgeSeconds: config.sessionMaxHours * 3600 } }));
   await app.register(consoleStaticRoutes());
   await app.register(

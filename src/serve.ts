@@ -2,9 +2,9 @@ import type { DestinationStream } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createSharedState, type SharedState } from './auth/shared-state.js';
-import type { Config } from './config/config.js';
-import { openStore } from './db/database.js';
-import { migrateToLatest } from './db/migrate.js';
+import { ConfigError, type Config } from './config/config.js';
+import { describeStore, openWritableStore } from './db/store-errors.js';
+import { loggerRedaction } from './http/log-redaction.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -29,14 +29,10 @@ async function prettyStream(): Promise<DestinationStream> {
 
 /** Opens the store, brings its schema up to date, and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = openStore(config.database, {
-    poolSize: config.pgPoolSize,
-    statementTimeoutMs: config.pgStatementTimeoutMs,
-  });
+  const store = await openWritableStore(config);
   let shared: SharedState | undefined;
   let app: FastifyInstance | undefined;
   try {
-    await migrateToLatest(store.db);
     shared = createSharedState(config);
     app = await buildApp({
       config,
@@ -44,18 +40,31 @@ export async function startServer(config: Config): Promise<RunningServer> {
       shared,
       logger: {
         level: config.logLevel,
-        // Fastify logs no headers by default; should a header ever be logged, credentials stay out.
-        redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers.cookie', '*.clientSecret', '*.token'],
+        // Credentials stay out: headers should one ever be logged, and token query parameters of every request line.
+        ...loggerRedaction,
         ...(pretty(config) && { stream: await prettyStream() }),
       },
     });
-    const address = await app.listen({ host: config.host, port: config.port });
+    const address = await listen(app, config);
+    app.log.info({ store: describeStore(config.database) }, `serving on ${address}, store ${describeStore(config.database)}`);
     return { app, address, stop: stopper(config, app, shared, store) };
   } catch (error) {
     // A port in use or a store that refuses must not leave a Redis connection or a pool holding the process open.
     await app?.close().catch(() => {});
     await shared?.close().catch(() => {});
     await store.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function listen(app: FastifyInstance, config: Config): Promise<string> {
+  try {
+    return await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT=${config.port}: the port is in use on ${config.host} by another process (EADDRINUSE); stop it or set PORT to a free port`);
+    if (code === 'EACCES') throw new ConfigError(`PORT=${config.port}: this process may not listen on it (ports below 1024 need privileges); set PORT to 1024 or above`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConfigError(`HOST=${config.host}: no such address on this machine; set HOST to one of its addresses (or 0.0.0.0)`);
     throw error;
   }
 }

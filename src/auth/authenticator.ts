@@ -3,13 +3,15 @@ import { AuthenticationError, NotFoundError, PermissionError, RateLimitedError, 
 import type { RequestContext } from '../shared/request-context.js';
 import { CONFIGURATION_SCOPE } from '../tenancy/app-credentials.js';
 import type { AppCache, CachedApp } from './app-cache.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateDecision, RateLimiter } from './rate-limiter.js';
 import type { ReplayCache } from './replay-cache.js';
 
 export interface Credentials {
   token: string | undefined;
   accountId: string | undefined;
   streamId: string;
+  /** Told the rate limit's decision for a request that passed every other check (its headers go on the answer). */
+  onRateDecision?: (decision: RateDecision) => void;
 }
 
 export interface AuthenticatorDeps {
@@ -27,7 +29,10 @@ const invalidToken = (msg = 'The token is not valid') => new AuthenticationError
 /** Tokens whose signature was checked, kept; past it the memory starts over. */
 const MAX_VERIFIED = 10_000;
 
-/** The contract's request checks, in its order: token, account, stream, scope, rate limit. */
+/**
+ * The contract's request checks, in its order: token (a replayed jti included), account, stream, scope, rate limit.
+ * A request refused by any check before the rate limit spends nothing of the account's minute.
+ */
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const now = deps.now ?? Date.now;
 
@@ -119,13 +124,26 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       if (!app.scopes.includes(CONFIGURATION_SCOPE)) {
         throw new PermissionError({ msg: `The app lacks the ${CONFIGURATION_SCOPE} scope`, code: 'SCOPE_REQUIRED' });
       }
-      if (deps.rateLimiter) {
-        const decision = await deps.rateLimiter.hit(app.accountId);
-        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
-      }
-      // Used up last: a token refused for its account, stream, scope or the rate limit may be sent again.
-      if (replay && !(await deps.replayCache.firstUse(`${app.id}:${replay.jti}`, replay.ttl))) {
+      // The jti is part of the token check, so a replay is refused before the rate limit counts it; it is used up
+      // only now, after account, stream and scope passed, so a token refused for those may be sent again.
+      const replayKey = replay ? `${app.id}:${replay.jti}` : undefined;
+      if (replay && !(await deps.replayCache.firstUse(replayKey!, replay.ttl))) {
         throw new AuthenticationError({ msg: 'This token was used before', code: 'TOKEN_REPLAYED' });
+      }
+      if (deps.rateLimiter) {
+        let decision: RateDecision;
+        try {
+          decision = await deps.rateLimiter.hit(app.accountId);
+        } catch (error) {
+          if (replayKey) await deps.replayCache.forget(replayKey);
+          throw error;
+        }
+        credentials.onRateDecision?.(decision);
+        if (!decision.allowed) {
+          // Refused by the limit, the token was not used: it may be sent again once the window ends.
+          if (replayKey) await deps.replayCache.forget(replayKey);
+          throw new RateLimitedError(decision.retryAfterSeconds);
+        }
       }
       return { orgId: app.orgId, accountId: app.accountId, streamId: credentials.streamId, userId: app.userId, appId: app.id };
     },

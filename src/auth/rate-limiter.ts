@@ -3,8 +3,12 @@ import { ServiceUnavailableError } from '../shared/errors.js';
 
 export interface RateDecision {
   allowed: boolean;
-  /** Seconds until the window that refused the request ends. */
+  /** Seconds until the window ends (the window that refused the request, or the one it counted in). */
   retryAfterSeconds: number;
+  /** Requests the window allows. */
+  limit: number;
+  /** Requests left in the window after this one. */
+  remaining: number;
 }
 
 /** Counts requests per key in fixed one-minute windows that start at a key's first request. */
@@ -67,5 +71,17 @@ export function createRedisRateLimiter(redis: Redis, limitPerMinute: number, pre
 }
 
 function decide(count: number, limit: number, msLeft: number): RateDecision {
-  return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)) };
+  return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)), limit, remaining: Math.max(0, limit - count) };
+}
+
+/**
+ * The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers), named and valued as @fastify/rate-limit
+ * sends them with `enableDraftSpec`: the limit, what is left, and the seconds until the window ends.
+ */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  return {
+    'ratelimit-limit': String(decision.limit),
+    'ratelimit-remaining': String(decision.remaining),
+    'ratelimit-reset': String(decision.retryAfterSeconds),
+  };
 }

@@ -5,6 +5,8 @@ import { ServiceUnavailableError } from '../shared/errors.js';
 export interface ReplayCache {
   /** True the first time a key is seen within its time to live, false after. */
   firstUse(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Forgets a key recorded by firstUse: its request was refused after all (the rate limit), so it may be sent again. */
+  forget(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,9 @@ export function createMemoryReplayCache(now: () => number = Date.now): ReplayCac
       seen.set(key, t + ttlSeconds * 1000);
       return true;
     },
+    async forget(key) {
+      seen.delete(key);
+    },
     async close() {
       clearInterval(sweep);
     },
@@ -40,6 +45,10 @@ export function createRedisReplayCache(redis: Redis, prefix = 'dialbook:jti:'): 
         throw new ServiceUnavailableError({ msg: 'The token replay store is not answering; try again shortly', code: 'SHARED_STATE_UNAVAILABLE' });
       }
       return result === 'OK';
+    },
+    async forget(key) {
+      // Best effort: a key left behind only makes the token count as used, the safe side.
+      await redis.del(prefix + key).catch(() => {});
     },
     async close() {},
   };

@@ -6,6 +6,7 @@ import { SUPPORTED_ALGORITHMS, type Algorithm } from '../tenancy/app-credentials
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { describeStore, explainStoreFailure } from '../db/store-errors.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
 import { print } from './output.js';
@@ -66,14 +67,18 @@ export function buildCli(config: () => Config): Command {
     .description('bring the store named by DATABASE_URL up to date')
     .option('--json', 'print {applied: [names]} as one JSON object')
     .action(async (opts: { json?: boolean }) => {
-      const store = openStore(config().database, { poolSize: 1 });
+      const settings = config();
+      let store: ReturnType<typeof openStore> | undefined;
       try {
+        store = openStore(settings.database, { poolSize: 1 });
         const result = await migrateToLatest(store.db);
         const applied = (result.results ?? []).map((r) => r.migrationName);
         if (opts.json) process.stdout.write(`${JSON.stringify({ applied })}\n`);
         else process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
+      } catch (error) {
+        throw explainStoreFailure(settings.database, error);
       } finally {
-        await store.close();
+        await store?.close();
       }
     });
 
@@ -82,7 +87,10 @@ export function buildCli(config: () => Config): Command {
     .description('create, once, an organisation, account, stream, user and app; print them with a ready token')
     .option('--json', 'print one JSON object')
     .action(async (opts: { json?: boolean }) => {
-      const ids = await withTenancy(config(), (t) => t.setup());
+      const settings = config();
+      // On stderr, so --json stays one object: a setup run from another folder would otherwise make a second store silently.
+      process.stderr.write(`dialbook: store ${describeStore(settings.database)}\n`);
+      const ids = await withTenancy(settings, (t) => t.setup());
       const token = await signAppToken({ clientId: ids.clientId, key: ids.clientSecret });
       // The contract's order, whatever order the identities were stored in.
       const { orgId, accountId, streamId, userId, appId, clientId, clientSecret } = ids;

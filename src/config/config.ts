@@ -62,6 +62,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 const DEFAULT_SQLITE_FILE = path.join('data', 'dialbook.db');
 
 /** Reads the environment once; the only place in the code base that looks at process.env. */
@@ -69,7 +71,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
-    logLevel: str(env, 'LOG_LEVEL', 'info'),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     database: parseDatabaseUrl(env.DATABASE_URL),
     pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { RequestContext } from '../shared/request-context.js';
-import type { RateLimiter } from '../auth/rate-limiter.js';
+import type { RateDecision, RateLimiter } from '../auth/rate-limiter.js';
 import { AuthenticationError, NotFoundError, PermissionError, RateLimitedError } from '../shared/errors.js';
 import type { SessionRecord } from '../users/user.repository.js';
 import type { SessionService } from '../users/session.service.js';
@@ -33,7 +33,7 @@ export function checkCsrf(request: FastifyRequest, session: SessionRecord): void
 export function createSessionAuthenticator(deps: { sessions: Pick<SessionService, 'resolve' | 'streamOfAccount'>; rateLimiter: RateLimiter | undefined }) {
   return {
     /** The context for a request that carries a session cookie and no token; undefined when it carries no cookie. */
-    async authenticate(request: FastifyRequest, streamId: string): Promise<RequestContext | undefined> {
+    async authenticate(request: FastifyRequest, streamId: string, onRateDecision?: (decision: RateDecision) => void): Promise<RequestContext | undefined> {
       const token = sessionTokenOf(request);
       if (token === undefined) return undefined;
       const session = await deps.sessions.resolve(token);
@@ -44,6 +44,7 @@ export function createSessionAuthenticator(deps: { sessions: Pick<SessionService
       }
       if (deps.rateLimiter) {
         const decision = await deps.rateLimiter.hit(session.accountId);
+        onRateDecision?.(decision);
         if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
       }
       return { orgId: session.orgId, accountId: session.accountId, streamId, userId: session.userId, appId: consoleAppId(session.accountId) };

@@ -18,6 +18,8 @@ interface StoreBase {
   snapshot(): Promise<ReadSnapshot>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
+  /** Rewrites the probe row: throws when the store answers but cannot be written (a full disk, a read-only file). */
+  probeWrite(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ function openSqlite(file: string): SqliteStore {
     async ping() {
       await sql`select 1`.execute(db);
     },
+    probeWrite: () => probeWrite(db),
     async close() {
       await snapshots.closeAll();
       // Kysely only destroys a driver it has used; a store closed before its first query keeps its file open.
@@ -103,6 +106,18 @@ function openSqlite(file: string): SqliteStore {
       if (handle.open) handle.close();
     },
   };
+}
+
+// A write that needs room: a row of a few pages, inserted and deleted in one transaction, so it takes space from the
+// disk (or the file's free pages) as a real write would, and leaves nothing behind.
+const PROBE_PADDING = 'p'.repeat(16 * 1024);
+
+async function probeWrite(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.insertInto('store_probe').values({ id: 2, written_at: Date.now(), padding: PROBE_PADDING }).execute();
+    await tx.deleteFrom('store_probe').where('id', '=', 2).execute();
+    await tx.updateTable('store_probe').set({ written_at: Date.now() }).where('id', '=', 1).execute();
+  });
 }
 
 const STATEMENT_CACHE = 500;
@@ -161,6 +176,7 @@ function openPostgres(connectionString: string, options: StoreOptions): Postgres
     async ping() {
       await sql`select 1`.execute(db);
     },
+    probeWrite: () => probeWrite(db),
     async close() {
       await snapshots.closeAll();
       // As for SQLite: a pool Kysely never used is not ended by it.

@@ -140,6 +140,8 @@ export interface ImportJobTable {
   /** JSON array: the file's header row as uploaded. */
   header: string | null;
   total_rows: number | null;
+  /** JSON `{encoding, delimiter}`: how the file is read; null (UTF-8, comma) for jobs older than it. */
+  csv_format: string | null;
   processed_rows: Generated<number>;
   created_count: Generated<number>;
   updated_count: Generated<number>;
@@ -216,6 +218,7 @@ export interface Database {
   stream_counts: StreamCountTable;
   tenancy_version: TenancyVersionTable;
   import_jobs: ImportJobTable;
+  store_probe: { id: number; written_at: number; padding: string | null };
   import_files: ImportFileTable;
   import_failures: ImportFailureTable;
   idempotency_keys: IdempotencyKeyTable;

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { RequestContext } from '../shared/request-context.js';
 import type { SessionAuthenticator } from '../console/session-authenticator.js';
+import { rateLimitHeaders, type RateDecision } from '../auth/rate-limiter.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,10 +16,12 @@ declare module 'fastify' {
  * without a token but with a console session cookie is authenticated by its session, into the same context.
  */
 export function authenticateHook(authenticator: Authenticator, session?: SessionAuthenticator) {
-  return async function authenticate(request: FastifyRequest<{ Params: { streamId: string } }>, _reply: FastifyReply) {
+  return async function authenticate(request: FastifyRequest<{ Params: { streamId: string } }>, reply: FastifyReply) {
     const token = tokenOf(request);
+    // Every answer to a request the rate limit counted carries its RateLimit header fields, a 429 included.
+    const onRateDecision = (decision: RateDecision) => reply.headers(rateLimitHeaders(decision));
     if (token === undefined && session) {
-      const ctx = await session.authenticate(request, request.params.streamId);
+      const ctx = await session.authenticate(request, request.params.streamId, onRateDecision);
       if (ctx) {
         request.ctx = ctx;
         return;
@@ -28,6 +31,7 @@ export function authenticateHook(authenticator: Authenticator, session?: Session
       token,
       accountId: single(request.headers.accountid),
       streamId: request.params.streamId,
+      onRateDecision,
     });
   };
 }

@@ -44,12 +44,15 @@ export function answerFrameworkError(error: FastifyError, _request: FastifyReque
 }
 
 /** Every failure leaves in the contract's `{"errors":[…]}` shape; a 5xx says nothing about internals. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, deps: { onStoreFault?: () => void } = {}): void {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ errors: [{ msg: `No route for ${request.method} ${request.url.split('?')[0]}`, code: 'ROUTE_NOT_FOUND' }] });
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // Refused before its body was read to the end (a header too long, a file too large): close the connection after
+    // the answer instead of reading, to throw away, the rest of an upload.
+    if (!request.raw.complete && request.raw.readableEnded === false) reply.header('connection', 'close');
     if (error instanceof DomainError) {
       if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
       if (error instanceof ServiceUnavailableError) reply.header('retry-after', '5');
@@ -61,6 +64,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return reply.code(known.status).send({ errors: [{ msg: error.message, code: known.code }] });
     if (isStoreUnavailable(error)) {
+      deps.onStoreFault?.();
       request.log.warn({ err: error }, 'store unavailable');
       reply.header('retry-after', '5');
       return reply.code(503).send({ errors: [{ msg: 'The store is not answering; try again shortly', code: 'STORE_UNAVAILABLE' }] });

@@ -3,6 +3,7 @@ import { isTransactionConflict } from '../db/errors.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
 import { retry } from '../shared/retry.js';
 import { rowBatches, type ParsedRow } from './import-rows.js';
+import type { CsvFormat } from './upload-check.js';
 import { add, LostRace, NOT_WRITTEN, rememberNumbers, settleRows, zero, type SettledRow } from './settle-rows.js';
 import { Stopped, type BatchTx, type Counts, type ImportSession, type JobRef, type NewFailure } from './import-store.js';
 
@@ -33,6 +34,8 @@ export interface EngineHooks {
 export interface EngineRun {
   job: JobRef;
   options: ImportOptions;
+  /** How the stored file is read (its encoding and delimiter). */
+  format: CsvFormat;
   session: ImportSession;
   /** Opens the stored upload from its start; called once per pass. */
   source(): AsyncIterable<Buffer>;
@@ -223,7 +226,7 @@ async function cancelAtomic(run: EngineRun): Promise<EngineResult> {
 
 /** An atomic import with a bad row: every other row fails as NOT_WRITTEN, so every row is counted and listed. */
 async function failAllRows(run: EngineRun, total: number, lastLine: number, now: () => number): Promise<EngineResult> {
-  for await (const rows of rowBatches(run.source(), run.batchRows)) {
+  for await (const rows of rowBatches(run.source(), run.batchRows, run.format)) {
     await transaction(run, async (tx) => {
       const failed = await tx.failedLines(rows[0]!.line, rows[rows.length - 1]!.line);
       const notWritten = rows.filter((r) => !failed.has(r.line)).map((r) => ({ line: r.line, cells: r.cells, errors: [NOT_WRITTEN] }));
@@ -252,7 +255,7 @@ async function finishAtomic(run: EngineRun, counts: Counts, lastLine: number, no
  */
 function groupsOf(run: EngineRun): AsyncGenerator<ParsedRow[]> {
   // A batch is whole groups: groups no larger than a batch keep IMPORT_BATCH_ROWS what it says below a thousand.
-  const groups = rowBatches(run.source(), Math.min(GROUP_ROWS, run.batchRows));
+  const groups = rowBatches(run.source(), Math.min(GROUP_ROWS, run.batchRows), run.format);
   return run.prefetch ? prefetched(groups) : groups;
 }
 

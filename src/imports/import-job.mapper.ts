@@ -1,5 +1,6 @@
 import type { ImportJobRow, ImportJobState } from '../db/schema.js';
 import type { ImportOptions } from './import-engine.js';
+import { DEFAULT_FORMAT, type CsvFormat } from './upload-check.js';
 
 /** The API's JSON for an import job. */
 export interface ImportJob {
@@ -9,6 +10,8 @@ export interface ImportJob {
   fileName: string | null;
   bytes: number;
   totalRows: number | null;
+  /** How the file was read: its encoding and delimiter, as detected (or declared). */
+  csv: CsvFormat;
   processedRows: number;
   created: number;
   updated: number;
@@ -32,6 +35,7 @@ export function toImportJob(row: ImportJobRow): ImportJob {
     fileName: row.file_name,
     bytes: Number(row.bytes),
     totalRows: row.total_rows === null ? null : Number(row.total_rows),
+    csv: row.csv_format ? (JSON.parse(row.csv_format) as CsvFormat) : DEFAULT_FORMAT,
     processedRows: Number(row.processed_rows),
     created: Number(row.created_count),
     updated: Number(row.updated_count),

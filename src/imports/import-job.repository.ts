@@ -11,6 +11,8 @@ export interface NewJob {
   bytes: number;
   header: string[];
   totalRows: number;
+  /** JSON of the file's CsvFormat. */
+  format: string;
   /** A sync run starts held by its request. */
   leaseToken: string | null;
   leaseExpiresAt: number | null;
@@ -39,6 +41,7 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
           bytes: job.bytes,
           header: JSON.stringify(job.header),
           total_rows: job.totalRows,
+          csv_format: job.format,
           cancel_requested: 0,
           lease_token: job.leaseToken,
           lease_expires_at: job.leaseExpiresAt,

@@ -49,14 +49,14 @@ export function createImportJobs(deps: ImportJobsDeps) {
      * column) is refused here, before any job exists. `fileName` may be a function: a multipart part's name is known
      * only once the upload is being read.
      */
-    async submit(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions, fileName: string | null | (() => string | null)): Promise<ImportJob> {
+    async submit(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions, fileName: string | null | (() => string | null), charset?: () => string | undefined): Promise<ImportJob> {
       const id = newObjectId(now());
-      const checked = checkUpload(upload, deps.limits);
+      const checked = checkUpload(upload, deps.limits, charset);
       await uploads.save(id, checked.chunks);
       try {
         const file = checked.result();
         await jobs.create(ctx, ctx, {
-          id, kind: 'job', options: JSON.stringify(options), fileName: typeof fileName === 'function' ? fileName() : fileName, bytes: file.bytes, header: file.header, totalRows: file.rows,
+          id, kind: 'job', options: JSON.stringify(options), fileName: typeof fileName === 'function' ? fileName() : fileName, bytes: file.bytes, header: file.header, totalRows: file.rows, format: JSON.stringify(file.format),
           leaseToken: null, leaseExpiresAt: null, now: now(),
         });
       } catch (error) {

@@ -3,8 +3,9 @@ import { normalisePhone } from '../contacts/phone.js';
 import { mapHeader, restoreCell, rowToInput, type ColumnMap } from '../contacts/contact-csv.js';
 import { nameKeys, type NameKeys } from '../contacts/name-key.js';
 import type { ErrorDetail } from '../shared/errors.js';
-import { csvRecordBatches } from './csv-rows.js';
-import { decodeUtf8Text } from './text-decoding.js';
+import { csvRecordBatches, MAX_CELL_CHARS } from './csv-rows.js';
+import { decodeText } from './text-decoding.js';
+import { DEFAULT_FORMAT, type CsvFormat } from './upload-check.js';
 
 /** A data row of the file, checked as a JSON contact is. */
 export interface ParsedRow {
@@ -26,16 +27,48 @@ const CSV_FIELD: Record<string, string> = {
   'cellPhone.extension': 'cellPhoneExtension',
 };
 
-export function parseRow(line: number, cells: string[], columns: ColumnMap, problem: string | undefined): ParsedRow {
+const COLUMN_OF = new Map<number, string>();
+
+/** A number as Excel shows a long one in a General cell (`9.87654E+09`): its digits are lost, the column must be text. */
+const SCIENTIFIC = /^\s*[+-]?\d+(?:[.,]\d+)?[eE]\+?\d+\s*$/;
+
+export function parseRow(line: number, cells: string[], columns: ColumnMap, problem: string | undefined, overlong?: number[]): ParsedRow {
   if (problem) return { line, cells, errors: [{ msg: `The row is not valid CSV: ${problem}`, code: 'MALFORMED_CSV' }] };
+  if (overlong) {
+    COLUMN_OF.clear();
+    for (const [column, at] of Object.entries(columns)) COLUMN_OF.set(at, column);
+    return {
+      line, cells,
+      errors: overlong.map((at) => {
+        const column = COLUMN_OF.get(at);
+        const detail: ErrorDetail = { msg: `${column ?? `Cell ${at + 1}`} is longer than ${MAX_CELL_CHARS} characters; the row was not read further`, code: 'CELL_TOO_LONG' };
+        if (column) detail.field = column;
+        return detail;
+      }),
+    };
+  }
   const fast = goodRow(cells, columns);
   if (fast) return { line, cells, contact: fast, phoneKey: Number(fast.phoneNumber.slice(1)) };
   const checked = checkNewContact(rowToInput(cells, columns));
   if (!checked.ok) {
-    return { line, cells, errors: checked.errors.map((e) => (e.field ? { ...e, field: CSV_FIELD[e.field] ?? e.field } : e)) };
+    return { line, cells, errors: checked.errors.map((e) => csvError(e, cells, columns)) };
   }
   const v = checked.value;
   return { line, cells, contact: { ...v, ...nameKeys(v.firstName, v.lastName) }, phoneKey: Number(v.phoneNumber.slice(1)) };
+}
+
+/** An error of the JSON checks in the CSV's words: the column's name, and a hint for a number Excel reformatted. */
+function csvError(e: ErrorDetail, cells: string[], columns: ColumnMap): ErrorDetail {
+  if (!e.field) return e;
+  const field = CSV_FIELD[e.field] ?? e.field;
+  if (field === 'cellPhoneNumber' && e.code !== 'FIELD_REQUIRED' && SCIENTIFIC.test(cells[columns.cellPhoneNumber] ?? '')) {
+    return {
+      msg: `cellPhoneNumber ${cells[columns.cellPhoneNumber]!.trim()} is in scientific notation, so its digits are lost: format the column as text in the spreadsheet and export again`,
+      code: 'PHONE_SCIENTIFIC_NOTATION',
+      field,
+    };
+  }
+  return { ...e, field };
 }
 
 /** A cell trimmed, or undefined when checkNewContact would refuse it (missing, empty, NUL, too long). */
@@ -74,16 +107,16 @@ function goodRow(cells: string[], c: ColumnMap): (ContactFields & NameKeys) | un
  * The rows of a stored upload, a batch at a time; the upload was checked as a whole when it was received, so its
  * header is known to be good. Only one batch is in memory at a time.
  */
-export async function* rowBatches(bytes: AsyncIterable<Buffer>, batchSize: number): AsyncGenerator<ParsedRow[]> {
+export async function* rowBatches(bytes: AsyncIterable<Buffer>, batchSize: number, format: CsvFormat = DEFAULT_FORMAT): AsyncGenerator<ParsedRow[]> {
   let columns: ColumnMap | undefined;
   let batch: ParsedRow[] = [];
-  for await (const records of csvRecordBatches(decodeUtf8Text(bytes, Number.MAX_SAFE_INTEGER))) {
+  for await (const records of csvRecordBatches(decodeText(bytes, format.encoding), format.delimiter)) {
     for (const record of records) {
       if (!columns) {
         columns = mapHeader(record.fields);
         continue;
       }
-      batch.push(parseRow(record.line, record.fields, columns, record.problem));
+      batch.push(parseRow(record.line, record.fields, columns, record.problem, record.overlong));
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];

@@ -2,6 +2,7 @@ import type { ImportJobRow } from '../db/schema.js';
 import { DomainError } from '../shared/errors.js';
 import { runImport, type EngineHooks, type EngineResult, type ImportOptions } from './import-engine.js';
 import type { ImportJobRepository } from './import-job.repository.js';
+import { DEFAULT_FORMAT, type CsvFormat } from './upload-check.js';
 import { LeaseLost, Stopped, type ImportStore, type JobRef } from './import-store.js';
 
 export interface RunnerDeps {
@@ -22,7 +23,7 @@ export type RunOutcome = EngineResult | { state: 'lost' } | { state: 'failed'; e
 /** What a run needs of the job's row. */
 export type RunnableJob = Pick<
   ImportJobRow,
-  'id' | 'stream_id' | 'account_id' | 'org_id' | 'created_by' | 'created_by_aid' | 'options' | 'resume_line' | 'processed_rows' | 'created_count' | 'updated_count' | 'failed_count'
+  'id' | 'stream_id' | 'account_id' | 'org_id' | 'created_by' | 'created_by_aid' | 'options' | 'csv_format' | 'resume_line' | 'processed_rows' | 'created_count' | 'updated_count' | 'failed_count'
 >;
 
 /**
@@ -49,6 +50,7 @@ export function createImportRunner(deps: RunnerDeps) {
       const result = await runImport({
         job,
         options: JSON.parse(row.options) as ImportOptions,
+        format: row.csv_format ? (JSON.parse(row.csv_format) as CsvFormat) : DEFAULT_FORMAT,
         session,
         source,
         resumeLine: Number(row.resume_line),

@@ -41,6 +41,7 @@ async function* reportBody(outcome: ImportOutcome): AsyncGenerator<string> {
     created: counts.created,
     updated: counts.updated,
     dryRun: outcome.options.dryRun,
+    csv: outcome.format,
   };
   yield JSON.stringify(head).slice(0, -1) + ',"successfulRecords":[';
   yield* outcome.succeededJson();

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses, streamParams } from '../http/schemas.js';
 import { sendAnswer } from '../idempotency/idempotency.hooks.js';
@@ -8,7 +9,9 @@ import { importDocumentation, importOptionsQuery, importReportSchema } from './i
 import type { ImportOptions } from './import-engine.js';
 import type { ImportJobs } from './import-jobs.service.js';
 import type { ImportOutcome } from './sync-import.js';
+import { boundaryOf } from './multipart.js';
 import { uploadedFile } from './upload.js';
+import { charsetOf } from '../shared/charset.js';
 import { fileTooLarge } from './text-decoding.js';
 
 interface ImportQuery extends ImportOptions {
@@ -18,7 +21,7 @@ interface ImportQuery extends ImportOptions {
 type UploadRequest = FastifyRequest<{ Params: { streamId: string }; Querystring: ImportQuery }>;
 
 export interface ImportRoutesDeps {
-  importCsv: (ctx: UploadRequest['ctx'], upload: AsyncIterable<Buffer>, options: ImportOptions) => Promise<ImportOutcome>;
+  importCsv: (ctx: UploadRequest['ctx'], upload: AsyncIterable<Buffer>, options: ImportOptions, charset?: () => string | undefined) => Promise<ImportOutcome>;
   jobs: Pick<ImportJobs, 'submit'>;
   maxBytes: number;
   runOnce: IdempotentUpload;
@@ -41,18 +44,25 @@ function prefersAsync(request: FastifyRequest): boolean {
  * by Fastify.
  */
 export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
+  /** The upload, and the charset it declares (on its multipart part, or on a raw body), known once it is read. */
   const upload = (request: UploadRequest, onFileName?: (name: string | undefined) => void) => {
     const length = Number(request.headers['content-length']);
     if (length > deps.maxBytes + MULTIPART_OVERHEAD) throw fileTooLarge(deps.maxBytes);
-    return uploadedFile(request.headers['content-type'], request.raw, onFileName);
+    const type = request.headers['content-type'];
+    // A multipart body's own charset (the seeds' `application/json;charset=UTF-8; boundary=…`) says nothing of the file.
+    const declared = { charset: boundaryOf(type ?? '') ? undefined : charsetOf(type) };
+    const file = uploadedFile(type, request.body as Readable, (name, charset) => {
+      declared.charset = charset;
+      onFileName?.(name);
+    });
+    return { file, charset: () => declared.charset };
   };
-
   async function submitJob(request: UploadRequest, reply: FastifyReply) {
     let fileName: string | null = null;
-    const file = upload(request, (name) => (fileName = name ?? null));
+    const { file, charset } = upload(request, (name) => (fileName = name ?? null));
     const { onDuplicate, atomic, dryRun } = request.query;
     const answer = await deps.runOnce(request, file, async (bytes) => {
-      const job = await deps.jobs.submit(request.ctx, bytes, { onDuplicate, atomic, dryRun }, () => fileName);
+      const job = await deps.jobs.submit(request.ctx, bytes, { onDuplicate, atomic, dryRun }, () => fileName, charset);
       return { status: 202, contentType: JSON_TYPE, body: Buffer.from(JSON.stringify(job)) };
     });
     // The job's JSON is small: read whole (also when replayed from the store) to name the job in Location.
@@ -66,7 +76,7 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
 
   return async (app) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     app.addSchema(importReportSchema);
 
     app.post<{ Params: { streamId: string }; Querystring: ImportQuery }>('/contacts/import-contacts', {
@@ -95,8 +105,9 @@ export function importRoutes(deps: ImportRoutesDeps): FastifyPluginAsync {
           return submitJob(request, reply);
         }
         const { onDuplicate, atomic, dryRun, report } = request.query;
-        const answer = await deps.runOnce(request, upload(request), async (file) => {
-          const outcome = await deps.importCsv(request.ctx, file, { onDuplicate, atomic, dryRun });
+        const { file: uploaded, charset } = upload(request);
+        const answer = await deps.runOnce(request, uploaded, async (file) => {
+          const outcome = await deps.importCsv(request.ctx, file, { onDuplicate, atomic, dryRun }, charset);
           return { ...importAnswer(outcome, report), contentType: JSON_TYPE };
         });
         return sendAnswer(reply, answer);

@@ -12,6 +12,11 @@ export const importReportSchema = {
     created: { type: 'integer' },
     updated: { type: 'integer', description: 'Contacts updated because of `onDuplicate=update`' },
     dryRun: { type: 'boolean' },
+    csv: {
+      type: 'object',
+      description: 'How the file was read: `encoding` (from a BOM, a declared charset, else UTF-8 unless the bytes are not, then Windows-1252) and `delimiter` (from the header line)',
+      properties: { encoding: { type: 'string', enum: ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] }, delimiter: { type: 'string', enum: [',', ';', '\t', '|'] } },
+    },
     successfulRecords: {
       type: 'array',
       items: {
@@ -125,6 +130,11 @@ export const importJobSchema = {
     fileName: { type: ['string', 'null'] },
     bytes: { type: 'integer' },
     totalRows: { type: ['integer', 'null'], description: 'Data rows in the file' },
+    csv: {
+      type: 'object',
+      description: 'How the file was read: `encoding` (from a BOM, a declared charset, else UTF-8 unless the bytes are not, then Windows-1252) and `delimiter` (from the header line)',
+      properties: { encoding: { type: 'string', enum: ['utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] }, delimiter: { type: 'string', enum: [',', ';', '\t', '|'] } },
+    },
     processedRows: { type: 'integer', description: 'Only grows; created + updated + failed' },
     created: { type: 'integer' },
     updated: { type: 'integer' },

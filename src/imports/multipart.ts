@@ -19,6 +19,8 @@ export function boundaryOf(contentType: string): string | undefined {
 interface PartHeaders {
   name: string | undefined;
   filename: string | undefined;
+  /** The part's Content-Type charset, when it declares one. */
+  charset: string | undefined;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function* multipartFile(
   body: AsyncIterable<Buffer>,
   boundary: string,
   preferredName: string,
-  onFileName?: (name: string | undefined) => void,
+  onFileName?: (name: string | undefined, charset?: string) => void,
 ): AsyncGenerator<Buffer> {
   type State = 'preamble' | 'after-boundary' | 'headers' | 'body' | 'done';
   let state = 'preamble' as State;
@@ -73,7 +75,7 @@ export async function* multipartFile(
     selected = !found && (headers.name === preferredName || headers.filename !== undefined);
     if (selected) {
       found = true;
-      onFileName?.(headers.filename);
+      onFileName?.(headers.filename, headers.charset);
     }
     state = 'body';
     if (rest.length) onData(rest);
@@ -104,9 +106,10 @@ export async function* multipartFile(
 }
 
 function parsePartHeaders(block: string): PartHeaders {
-  const result: PartHeaders = { name: undefined, filename: undefined };
+  const result: PartHeaders = { name: undefined, filename: undefined, charset: undefined };
   for (const line of block.split('\r\n')) {
     const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === 'content-type') result.charset = param(line.slice(colon + 1), 'charset');
     if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== 'content-disposition') continue;
     const params = line.slice(colon + 1);
     result.name = param(params, 'name');

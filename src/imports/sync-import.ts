@@ -7,7 +7,7 @@ import { newObjectId } from '../shared/ids.js';
 import type { ImportOptions, SettledRow } from './import-engine.js';
 import type { ImportJobRepository } from './import-job.repository.js';
 import type { ImportRunner, RunnableJob } from './import-runner.js';
-import { checkUpload, type UploadLimits } from './upload-check.js';
+import { checkUpload, type CsvFormat, type UploadLimits } from './upload-check.js';
 import type { UploadStore } from './upload-store.js';
 
 export interface OutcomeCounts {
@@ -20,6 +20,8 @@ export interface OutcomeCounts {
 /** What a synchronous import did. Its answer's pieces were written to files as rows settled; nothing is read back. */
 export interface ImportOutcome {
   options: ImportOptions;
+  /** How the file was read. */
+  format: CsvFormat;
   counts: OutcomeCounts;
   /** The first error code of each failed row. */
   failureCodes: Set<string>;
@@ -98,7 +100,7 @@ class JsonList {
  * once the run has ended.
  */
 export function createSyncImport(deps: SyncImportDeps) {
-  return async function importCsv(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions): Promise<ImportOutcome> {
+  return async function importCsv(ctx: RequestContext, upload: AsyncIterable<Buffer>, options: ImportOptions, charset?: () => string | undefined): Promise<ImportOutcome> {
     const id = newObjectId(deps.now());
     const token = randomBytes(16).toString('hex');
     const dir = path.join(deps.scratchDir, `${id}.answer`);
@@ -116,18 +118,18 @@ export function createSyncImport(deps: SyncImportDeps) {
       if (created) await deps.jobs.removeFailures(id);
     };
     try {
-      const checked = checkUpload(upload, deps.limits);
+      const checked = checkUpload(upload, deps.limits, charset);
       await deps.scratch.save(id, checked.chunks);
       const file = checked.result();
       const now = deps.now();
       await deps.jobs.create(ctx, ctx, {
-        id, kind: 'sync', options: JSON.stringify(options), fileName: null, bytes: file.bytes, header: file.header, totalRows: file.rows,
+        id, kind: 'sync', options: JSON.stringify(options), fileName: null, bytes: file.bytes, header: file.header, totalRows: file.rows, format: JSON.stringify(file.format),
         leaseToken: token, leaseExpiresAt: now + deps.leaseMs, now,
       });
       created = true;
       const row: RunnableJob = {
         id, stream_id: ctx.streamId, account_id: ctx.accountId, org_id: ctx.orgId, created_by: ctx.userId, created_by_aid: ctx.appId,
-        options: JSON.stringify(options), resume_line: 0, processed_rows: 0, created_count: 0, updated_count: 0, failed_count: 0,
+        options: JSON.stringify(options), csv_format: JSON.stringify(file.format), resume_line: 0, processed_rows: 0, created_count: 0, updated_count: 0, failed_count: 0,
       };
       const outcome = await deps.run(row, token, () => deps.scratch.open(id), {
         async beginAnswer() {
@@ -157,6 +159,7 @@ export function createSyncImport(deps: SyncImportDeps) {
       const c = outcome.counts;
       return {
         options,
+        format: file.format,
         counts: { total: c.processed, created: c.created, updated: c.updated, failed: c.failed },
         failureCodes,
         contactsJson: () => contacts.read(),

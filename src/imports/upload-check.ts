@@ -1,7 +1,15 @@
-import Papa from 'papaparse';
 import { TooLargeError, ValidationError } from '../shared/errors.js';
 import { mapHeader, type ColumnMap } from '../contacts/contact-csv.js';
-import { decodeUtf8Text } from './text-decoding.js';
+import { CsvParser, detectDelimiter, firstLineOf, type CsvDelimiter } from './csv-rows.js';
+import { encodingOfCharset, SniffingDecoder, type CsvEncoding } from './text-decoding.js';
+
+/** How a file was read: decided when it is received, kept with its job, reported in the answer. */
+export interface CsvFormat {
+  encoding: CsvEncoding;
+  delimiter: CsvDelimiter;
+}
+
+export const DEFAULT_FORMAT: CsvFormat = { encoding: 'utf-8', delimiter: ',' };
 
 export interface CheckedUpload {
   bytes: number;
@@ -10,6 +18,7 @@ export interface CheckedUpload {
   /** The header row as uploaded. */
   header: string[];
   columns: ColumnMap;
+  format: CsvFormat;
 }
 
 export interface UploadLimits {
@@ -17,131 +26,67 @@ export interface UploadLimits {
   maxRows: number;
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LF = 0x0a;
-const MAX_HEADER_BYTES = 1024 * 1024;
+const MAX_HEADER_CHARS = 1024 * 1024;
+/** More columns than any spreadsheet of contacts has: a header past it is refused rather than mapped. */
+export const MAX_COLUMNS = 1000;
 
 /**
- * Counts CSV records in bytes as they stream by, the way the parser will split them (records end at a newline
- * outside quotes; a quote closes a field only before a comma or a newline; a line of white space alone is blank).
- * A byte loop: far cheaper than parsing, and enough to know the row count and the header before any row is applied.
+ * Passes an upload through while checking it as a whole: text (its encoding decided as it streams, see
+ * SniffingDecoder), within the byte and row limits, with a header that names every column. The delimiter is taken
+ * from the header line. Throws the refusal the import would give, before any row is applied. `result()` is ready
+ * once the bytes are read to the end. `charset` gives a charset declared on the upload's part or body, once known.
  */
-class RecordCounter {
-  records = 0;
-  private state = 0; // 0 field start, 1 unquoted, 2 quoted, 3 quote seen inside a quoted field
-  private content = false;
-
-  feed(chunk: Buffer): void {
-    let { state, content, records } = this;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i]!;
-      if (state === 2) {
-        if (b === QUOTE) state = 3;
-        else if (b > 0x20) content = true;
-        continue;
-      }
-      if (state === 3) {
-        if (b === QUOTE) {
-          state = 2;
-          content = true;
-          continue;
-        }
-        if (b === 0x0d || b === 0x20 || b === 0x09) continue;
-        if (b !== COMMA && b !== LF) {
-          state = 2;
-          content = true;
-          continue;
-        }
-      }
-      if (b === LF) {
-        if (content) records++;
-        content = false;
-        state = 0;
-      } else if (b === COMMA) {
-        content = true;
-        state = 0;
-      } else if (state === 0 && b === QUOTE) {
-        state = 2;
-      } else {
-        if (b > 0x20) content = true;
-        state = 1;
-      }
-    }
-    this.state = state;
-    this.content = content;
-    this.records = records;
-  }
-
-  end(): number {
-    if (this.content) this.records++;
-    this.content = false;
-    return this.records;
-  }
-}
-
-/**
- * Passes an upload through while checking it as a whole: UTF-8 text without NUL, within the byte and row limits,
- * with a header that names every column. Throws the refusal the import would give, before any row is applied.
- * `result()` is ready once the bytes are read to the end.
- */
-export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits) {
-  const counter = new RecordCounter();
-  let bytes = 0;
-  let head: Buffer[] = [];
-  let headBytes = 0;
+export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits, charset?: () => string | undefined) {
+  let decoder: SniffingDecoder | undefined;
+  let parser: CsvParser | undefined;
+  let pending = '';
   let header: { fields: string[]; columns: ColumnMap } | undefined;
+  let bytes = 0;
   let done = false;
 
-  const readHeader = (final: boolean) => {
-    if (header || (counter.records === 0 && !final)) return;
-    const text = new TextDecoder('utf-8').decode(Buffer.concat(head, headBytes));
-    const first = Papa.parse<string[]>(text, { delimiter: ',', newline: '\n', skipEmptyLines: 'greedy' }).data[0];
-    head = [];
-    if (!first) return;
-    const fields = first.map((f, i) => (i === first.length - 1 ? f.replace(/\r$/, '') : f));
+  const takeRecords = (records: { fields: string[] }[]) => {
+    if (header || records.length === 0) return;
+    const fields = records[0]!.fields;
+    if (fields.length > MAX_COLUMNS) {
+      throw new ValidationError({ msg: `The header has ${fields.length} columns; at most ${MAX_COLUMNS} are read`, code: 'TOO_MANY_COLUMNS', row: 1 });
+    }
     header = { fields, columns: mapHeader(fields) };
+    // Past the header, records are only counted.
+    parser!.collect = false;
   };
 
-  /** Counts a chunk's records and reads the header once its first record is complete. */
-  const take = (chunk: Buffer) => {
-    bytes += chunk.length;
-    counter.feed(chunk);
-    if (!header) {
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (counter.records === 0 && headBytes > MAX_HEADER_BYTES) {
-        throw new ValidationError({ msg: `The header row is longer than ${MAX_HEADER_BYTES} bytes`, code: 'HEADER_TOO_LONG', row: 1 });
+  const feed = (text: string, final: boolean) => {
+    if (!parser) {
+      pending += text;
+      const line = firstLineOf(pending, final);
+      if (line === undefined) {
+        if (pending.length > MAX_HEADER_CHARS) throw headerTooLong();
+        return;
       }
-      readHeader(false);
+      parser = new CsvParser(detectDelimiter(line));
+      text = pending;
+      pending = '';
     }
-    if (counter.records - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
+    takeRecords(parser.feed(text));
+    if (!header && parser.records === 0 && text.length > MAX_HEADER_CHARS) throw headerTooLong();
+    if (parser.records - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
   };
 
   async function* checked(): AsyncGenerator<Buffer> {
-    // decodeUtf8Text refuses what is not text and what is too large; the text itself is not needed here. A chunk
-    // passes on once the decoder has taken it.
-    const chunks: Buffer[] = [];
-    const source = (async function* () {
-      for await (const chunk of upload) {
-        chunks.push(chunk);
-        yield chunk;
+    for await (const chunk of upload) {
+      if (!decoder) {
+        const declared = charset?.();
+        decoder = new SniffingDecoder(limits.maxBytes, declared ? encodingOfCharset(declared) : undefined);
       }
-    })();
-    for await (const _text of decodeUtf8Text(source, limits.maxBytes)) {
-      for (const chunk of chunks.splice(0)) {
-        take(chunk);
-        yield chunk;
-      }
-    }
-    // Chunks after the decoder's last text (the end of a UTF-8 sequence split across chunks).
-    for (const chunk of chunks.splice(0)) {
-      take(chunk);
+      bytes += chunk.length;
+      feed(decoder.push(chunk), false);
       yield chunk;
     }
-    const records = counter.end();
-    readHeader(true);
+    decoder ??= new SniffingDecoder(limits.maxBytes);
+    feed(decoder.end(), true);
+    if (parser) takeRecords(parser.end());
     if (!header) throw new ValidationError({ msg: 'The file is empty; it needs a header row and data rows', code: 'EMPTY_FILE' });
+    const records = parser!.records;
     if (records - 1 > limits.maxRows) throw tooManyRows(limits.maxRows);
     if (records <= 1) throw new ValidationError({ msg: 'The file has a header but no data rows', code: 'NO_DATA_ROWS' });
     done = true;
@@ -151,9 +96,13 @@ export function checkUpload(upload: AsyncIterable<Buffer>, limits: UploadLimits)
     chunks: checked(),
     result(): CheckedUpload {
       if (!done || !header) throw new Error('checkUpload: the upload was not read to its end');
-      return { bytes, rows: counter.records - 1, header: header.fields, columns: header.columns };
+      return { bytes, rows: parser!.records - 1, header: header.fields, columns: header.columns, format: { encoding: decoder!.encoding, delimiter: parser!.delimiter } };
     },
   };
+}
+
+function headerTooLong(): ValidationError {
+  return new ValidationError({ msg: `The header row is longer than ${MAX_HEADER_CHARS} characters`, code: 'HEADER_TOO_LONG', row: 1 });
 }
 
 function tooManyRows(maxRows: number): TooLargeError {

@@ -11,7 +11,7 @@ const RAW_CSV_TYPES = new Set(['text/csv', 'text/plain', 'application/csv', 'app
  * The bytes of the uploaded CSV: the file part of a multipart body (recognised by its boundary parameter,
  * whatever media type precedes it, as in the seeds' `application/json;charset=UTF-8; boundary=…`), or a raw CSV body.
  */
-export function uploadedFile(contentType: string | undefined, body: Readable, onFileName?: (name: string | undefined) => void): AsyncIterable<Buffer> {
+export function uploadedFile(contentType: string | undefined, body: Readable, onFileName?: (name: string | undefined, charset?: string) => void): AsyncIterable<Buffer> {
   const type = contentType ?? '';
   const boundary = boundaryOf(type);
   if (boundary) return translateErrors(multipartFile(body, boundary, FILE_FIELD, onFileName));

@@ -15,7 +15,7 @@ describe('the in-process rate limiter', () => {
     const limiter = createMemoryRateLimiter(3, c.now);
     for (let i = 0; i < 3; i += 1) assert.equal((await limiter.hit('acct')).allowed, true);
     c.advance(20_000);
-    assert.deepEqual(await limiter.hit('acct'), { allowed: false, retryAfterSeconds: 40 });
+    assert.deepEqual(await limiter.hit('acct'), { allowed: false, retryAfterSeconds: 40, limit: 3, remaining: 0 });
     await limiter.close();
   });
 
@@ -25,7 +25,7 @@ describe('the in-process rate limiter', () => {
     await limiter.hit('acct');
     await limiter.hit('acct');
     c.advance(59_999);
-    assert.deepEqual(await limiter.hit('acct'), { allowed: false, retryAfterSeconds: 1 });
+    assert.deepEqual(await limiter.hit('acct'), { allowed: false, retryAfterSeconds: 1, limit: 2, remaining: 0 });
     c.advance(1);
     assert.equal((await limiter.hit('acct')).allowed, true);
     assert.equal((await limiter.hit('acct')).allowed, true);
