@@ -1,14 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
-import { openStore } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { openWritableStore } from '../db/store-errors.js';
 import type { Database } from '../db/schema.js';
 
-/** Runs a command against the store named by DATABASE_URL, schema brought up to date first, and closes it. */
+/**
+ * Runs a command against the store named by DATABASE_URL, schema brought up to date first, and closes it. A store
+ * that cannot be reached, made or written is one line naming DATABASE_URL (openWritableStore).
+ */
 export async function withStore<T>(config: Config, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  const store = openStore(config.database, { poolSize: 2 });
+  const store = await openWritableStore({ database: config.database, pgPoolSize: 2 });
   try {
-    await migrateToLatest(store.db);
     return await fn(store.db);
   } finally {
     await store.close();
