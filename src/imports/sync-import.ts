@@ -111,7 +111,7 @@ class JsonList {
 
   /** The file as it was written, in bytes (an answer is sent as it is: nothing to decode and encode again). */
   read(): AsyncIterable<Buffer> {
-    return fs.createReadStream(this.file, { highWaterMark: 256 * 1024 });
+    return fs.createReadStream(this.file, { highWaterMark: 64 * 1024 });
   }
 }
 
