@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServerProcess, type ServerProcess } from '../test/helpers/server-process.js';
+import { SERVER_NODE_OPTIONS, startServerProcess, type ServerProcess } from '../test/helpers/server-process.js';
 import { RowSource, writeFormedCsv, writeRawCsv, type TableColumn, type Tenant } from './import-scale-data.js';
 import {
   bytesBeside, createDatabase, dialbookCli, getJson, pgQuery, pgScalar, PG_ADMIN_URL, postCsvFile, postgresAnswers, psql,
@@ -326,7 +326,7 @@ function distReport(): string {
   const src = fileURLToPath(new URL('../src/', import.meta.url));
   const newer = fs.readdirSync(src, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && fs.statSync(path.join(src, f)).mtimeMs > built);
-  return `Server: node dist/server.js built ${new Date(built).toISOString()}` +
+  return `Server: node ${SERVER_NODE_OPTIONS.join(' ')} dist/server.js (as npm start runs it) built ${new Date(built).toISOString()}` +
     (newer.length ? `; WARNING: ${newer.length} file(s) of src/ are newer than the build (${newer.slice(0, 5).join(', ')}${newer.length > 5 ? ', …' : ''}): run \`npm run build\`.` : '.');
 }
 
@@ -465,7 +465,7 @@ function report(o: ImportScaleOptions, selected: CaseDef[], runs: Map<string, Ru
     rows: table,
     notes: [
       ...notes,
-      `Cases alternate their order between rounds (odd rounds as listed, even rounds reversed). Each Dialbook case starts a fresh \`node dist/server.js\` (DATABASE_URL a new SQLite file or a new PostgreSQL database, RATE_LIMIT_PER_MINUTE=0, IMPORT_MAX_ROWS / IMPORT_MAX_BYTES raised to fit, REQUEST_TIMEOUT_MS=3600000, LOG_LEVEL=warn${Object.keys(o.serverEnv).length ? `, ${Object.entries(o.serverEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}) on a store set up by \`node dist/cli/main.js setup --json\`.`,
+      `Cases alternate their order between rounds (odd rounds as listed, even rounds reversed). Each Dialbook case starts a fresh \`node ${SERVER_NODE_OPTIONS.join(' ')} dist/server.js\`, as \`npm start\` runs it (DATABASE_URL a new SQLite file or a new PostgreSQL database, RATE_LIMIT_PER_MINUTE=0, IMPORT_MAX_ROWS / IMPORT_MAX_BYTES raised to fit, REQUEST_TIMEOUT_MS=3600000, LOG_LEVEL=warn${Object.keys(o.serverEnv).length ? `, ${Object.entries(o.serverEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}) on a store set up by \`node dist/cli/main.js setup --json\`.`,
       `Job: the CSV streamed from disk as a raw text/csv body to POST …/contacts/imports (202 and the job), then GET …/contacts/imports/{id} every ${o.pollMs} ms until completed/failed/cancelled; timed from the request's first byte to the poll that saw it finish (so up to ${o.pollMs} ms late). Sync: the same body to POST …/contacts/import-contacts, the whole answer read (bytes counted, not kept), timed to its last byte.`,
       'Every case checks its result: the job completed with created = rows and failed = 0, the sync import answered 200 and an array, and afterwards the table holds exactly the rows (counted with sqlite3 / psql).',
       'Server RSS: VmRSS of the server process sampled every 50 ms from /proc during the import (start → peak), and its VmHWM (kernel high-water mark for the process\'s whole life) at the end; medians over rounds.',

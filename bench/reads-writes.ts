@@ -14,7 +14,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { startServerProcess, type ServerProcess } from '../test/helpers/server-process.js';
+import { SERVER_NODE_OPTIONS, startServerProcess, type ServerProcess } from '../test/helpers/server-process.js';
 import { RowSource, writeRawCsv } from './import-scale-data.js';
 import {
   createDatabase, pgQuery, postCsvFile, runCommand, sampleProcessRss, setupStore, SQLITE3, type Credentials,
@@ -416,7 +416,7 @@ export async function readsWritesBench(o: Options = optionsFrom(process.env)): P
   }
   notes.push(
     `Each cell: median req/s of ${o.rounds} alternating rounds (the rounds' own figures in brackets) and the median p99; wrk -t2 -c${o.connections} -d${o.seconds}s --latency on the same machine as the servers.`,
-    `Stores filled through POST /contacts/import-contacts (report=true) of a generated CSV (bench/import-scale-data.ts, seed 7): ${o.smallRows} and ${o.rows} contacts in one stream each; the small CSV is the big one's first rows. Servers: node dist/server.js, RATE_LIMIT_PER_MINUTE=0, LOG_LEVEL=warn.`,
+    `Stores filled through POST /contacts/import-contacts (report=true) of a generated CSV (bench/import-scale-data.ts, seed 7): ${o.smallRows} and ${o.rows} contacts in one stream each; the small CSV is the big one's first rows. Servers: node ${SERVER_NODE_OPTIONS.join(' ')} dist/server.js (as npm start runs it), RATE_LIMIT_PER_MINUTE=0, LOG_LEVEL=warn.`,
     '"1k→1M cost": req/s at the small store ÷ req/s at the big one (≤ 1.5× is the target). "vs bare": the big store\'s req/s ÷ a bare node:http server (own process) answering the same path with the captured bytes and content type (≥ 0.25×), and p99 ÷ its p99 (≤ 5×).',
     'POST: one new contact per request (numbers unique per run; a number that the import already holds answers 409, counted as non-2xx). PUT: firstName of one contact. DELETE: a different ACTIVE contact each request. Bare loop: better-sqlite3 BEGIN/INSERT/COMMIT of one row into a table with a unique index, WAL, synchronous=FULL, file beside the database, one process, back to back.',
     `Load average (1/5/15 min) at the start: ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}; at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}. The machine is shared; see the load before reading a ratio.`,

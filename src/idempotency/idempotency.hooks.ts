@@ -25,7 +25,8 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
   reply.code(answer.status).type(answer.contentType);
   if (answer.replayed) reply.header(REPLAYED_HEADER, 'true');
-  return reply.send(Buffer.isBuffer(answer.body) ? answer.body : Readable.from(answer.body));
+  // A streamed answer (an import's, hundreds of MB at a million rows) is read a piece at a time as the client takes it.
+  return reply.send(Buffer.isBuffer(answer.body) ? answer.body : Readable.from(answer.body, { highWaterMark: 1 }));
 }
 
 /** What names a request besides its body: method, route, path parameters and (defaulted) query. */

@@ -3,7 +3,7 @@ import type { ImportOutcome } from './sync-import.js';
 export interface ImportAnswer {
   status: number;
   /** JSON text, produced piece by piece. */
-  body: AsyncGenerator<string>;
+  body: AsyncGenerator<string | Buffer>;
 }
 
 // Failures that mean "this number is taken" rather than "this row is malformed".
@@ -26,13 +26,13 @@ export function importAnswer(outcome: ImportOutcome, report: boolean): ImportAns
   return { status, body: withDispose(outcome, asArray ? contactArray(outcome) : reportBody(outcome)) };
 }
 
-async function* contactArray(outcome: ImportOutcome): AsyncGenerator<string> {
+async function* contactArray(outcome: ImportOutcome): AsyncGenerator<string | Buffer> {
   yield '[';
   yield* outcome.contactsJson();
   yield ']';
 }
 
-async function* reportBody(outcome: ImportOutcome): AsyncGenerator<string> {
+async function* reportBody(outcome: ImportOutcome): AsyncGenerator<string | Buffer> {
   const { counts } = outcome;
   const head: Record<string, unknown> = {
     totalRequested: counts.total,
@@ -50,7 +50,7 @@ async function* reportBody(outcome: ImportOutcome): AsyncGenerator<string> {
   yield ']}';
 }
 
-async function* withDispose(outcome: ImportOutcome, body: AsyncGenerator<string>): AsyncGenerator<string> {
+async function* withDispose(outcome: ImportOutcome, body: AsyncGenerator<string | Buffer>): AsyncGenerator<string | Buffer> {
   try {
     yield* body;
   } finally {

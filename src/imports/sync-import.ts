@@ -26,9 +26,9 @@ export interface ImportOutcome {
   /** The first error code of each failed row. */
   failureCodes: Set<string>;
   /** The created and updated contacts as JSON, comma-separated, in file order. */
-  contactsJson(): AsyncIterable<string>;
+  contactsJson(): AsyncIterable<string | Buffer>;
   /** `{row, action, id}` entries, comma-separated, in file order. */
-  succeededJson(): AsyncIterable<string>;
+  succeededJson(): AsyncIterable<string | Buffer>;
   /** `{row, errors}` entries, comma-separated, in file order. */
   failedJson(): AsyncIterable<string>;
   /** Removes the run's files and records; call once the answer is sent. */
@@ -49,30 +49,45 @@ export interface SyncImportDeps {
 }
 
 /**
- * Appends comma-separated JSON entries to a file as rows settle. Entries of a batch that rolls back are cut off again
- * (`rollback` returns to the last `commit`).
+ * Appends comma-separated JSON entries to a file as rows settle. Writes are queued, not waited for, so that the
+ * import goes on while the file takes them; a write that failed is reported by the next `rollback` or `close`.
+ * Entries of a batch that rolls back are cut off again (`rollback` returns to the last `commit`).
  */
+const MAX_QUEUED_BYTES = 4 * 2 ** 20;
+
 class JsonList {
   private first = true;
   private position = 0;
   private kept = { first: true, position: 0 };
   private handle: fs.promises.FileHandle | undefined;
+  /** The writes queued so far, in order; rejects with the first that failed. */
+  private written: Promise<void> = Promise.resolve();
+  /** Bytes queued and not yet written. */
+  private queued = 0;
   constructor(readonly file: string) {}
 
   async reset(): Promise<void> {
-    await this.handle?.close();
+    await this.close();
     this.handle = await fs.promises.open(this.file, 'w');
     this.first = true;
     this.position = 0;
     this.commit();
   }
 
+  /** Queues the entries; resolves at once, or once the queue is written when a slow disk has let it grow. */
   async append(entries: string[]): Promise<void> {
     if (entries.length === 0) return;
     const data = Buffer.from((this.first ? '' : ',') + entries.join(','));
-    await this.handle!.write(data, 0, data.length, this.position);
+    const { handle } = this;
+    const at = this.position;
+    this.queued += data.length;
+    this.written = this.written.then(async () => {
+      await handle!.write(data, 0, data.length, at);
+      this.queued -= data.length;
+    });
     this.position += data.length;
     this.first = false;
+    if (this.queued > MAX_QUEUED_BYTES) await this.written;
   }
 
   commit(): void {
@@ -80,17 +95,25 @@ class JsonList {
   }
 
   async rollback(): Promise<void> {
+    await this.written;
     ({ first: this.first, position: this.position } = this.kept);
     await this.handle?.truncate(this.position);
   }
 
   async close(): Promise<void> {
-    await this.handle?.close();
+    const { handle } = this;
     this.handle = undefined;
+    try {
+      await this.written;
+    } finally {
+      this.written = Promise.resolve();
+      await handle?.close();
+    }
   }
 
-  read(): AsyncIterable<string> {
-    return fs.createReadStream(this.file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  /** The file as it was written, in bytes (an answer is sent as it is: nothing to decode and encode again). */
+  read(): AsyncIterable<Buffer> {
+    return fs.createReadStream(this.file, { highWaterMark: 64 * 1024 });
   }
 }
 

@@ -6,6 +6,17 @@ import { fileURLToPath } from 'node:url';
 /** The built entry point, as `npm start` runs it; `npm test` builds first (run `npm run build` when testing alone). */
 export const SERVER_ENTRY = fileURLToPath(new URL('../../dist/server.js', import.meta.url));
 
+/**
+ * The options `npm start` gives node (package.json's start script: V8's heap sized for the server's memory budget,
+ * docs/operations.md#memory), so that tests and benchmarks run the server as users do.
+ */
+export const SERVER_NODE_OPTIONS: readonly string[] = (() => {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const options = /^(?:exec\s+)?node((?:\s+--\S+)*)\s+dist\/server\.js$/.exec(pkg.scripts.start.trim())?.[1];
+  if (options === undefined) throw new Error(`package.json's start script is not "[exec] node [--options] dist/server.js": ${pkg.scripts.start}`);
+  return options.split(/\s+/).filter(Boolean);
+})();
+
 export interface ServerProcess {
   /** `http://127.0.0.1:PORT` */
   readonly url: string;
@@ -71,7 +82,7 @@ function listensOn(pid: number, port: number): boolean | undefined {
 }
 
 /**
- * Starts `node dist/server.js` on a free port with the given environment (and nothing else from this
+ * Starts `node dist/server.js` (with `npm start`'s options) on a free port with the given environment (and nothing else from this
  * process's environment, so a developer's DATABASE_URL or REDIS_URL cannot leak in), and resolves once
  * `/healthz` answers 200 from it. A port taken by someone else in the meantime is given up for another one.
  */
@@ -91,7 +102,7 @@ async function startOnFreePort(env: Record<string, string>, options: { startupMs
   if (!fs.existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it first)`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...SERVER_NODE_OPTIONS, SERVER_ENTRY], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
