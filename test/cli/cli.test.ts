@@ -233,10 +233,15 @@ for (const dialect of DIALECTS) {
     });
 
     it('serve listens on PORT and, on SIGTERM, stops with exit code 0', async () => {
-      const server = await startCliServe(url, await freePort());
+      const server = await startCliServe(url, await freePort(), { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
       try {
         const res = await fetch(`${server.url}/readyz`);
         assert.equal(res.status, 200);
+        // The start line names the store in use: the SQLite file's full path, or the PostgreSQL URL.
+        const started = server.output().split('\n').map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string; store?: string }) : {})).find((l) => l.msg?.startsWith('serving on'));
+        const expected = store.url.kind === 'sqlite' ? `sqlite:${path.resolve(store.url.file)}` : new URL(store.url.url).toString();
+        assert.equal(started?.store, expected, server.output());
+        assert.ok(started?.msg?.endsWith(`store ${expected}`), server.output());
         assert.equal(await server.stop(), 0, server.output());
       } finally {
         server.kill();
