@@ -36,13 +36,13 @@ for (const dialect of DIALECTS) {
       server = await startServerProcess(env);
       const api = (method: string, path: string, body?: unknown) =>
         fetch(`${server!.url}${tenant.base}${path}`, { method, headers: { ...tenant.headers, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
-      const ep = await (await api('POST', '/webhooks', { url: receiver.url, events: ['contact.created'] })).json();
+      const ep = (await (await api('POST', '/webhooks', { url: receiver.url, events: ['contact.created'] })).json()) as { secret: string };
       receiver.verifyWith(ep.secret);
       // The first try is never answered: the process dies while it waits.
       receiver.answerWith((_r, n) => (n === 0 ? { status: 200, hang: true } : { status: 204 }));
       const created = await api('POST', '/contacts', [contactInput({ firstName: 'Crash' })]);
       assert.equal(created.status, 201);
-      const [contact] = await created.json();
+      const [contact] = (await created.json()) as { id: string }[];
       await receiver.until((all) => all.length === 1);
       await server.kill();
       assert.equal(server.alive(), false);
