@@ -54,7 +54,7 @@ for (const dialect of DIALECTS) {
       assert.equal(new Set(tries.map((t) => t.id)).size, 1, 'the same webhook-id before and after the crash');
       assert.ok(tries.every((t) => t.verified));
       assert.equal(tries[1]!.event!.type, 'contact.created');
-      assert.equal(tries[1]!.event!.data.contact.id, contact.id);
+      assert.equal(tries[1]!.event!.data.contact.id, contact!.id);
     });
   });
 }
