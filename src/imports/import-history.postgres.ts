@@ -4,8 +4,8 @@ import type { HolderUpdate, JobRef } from './import-store.js';
 
 /**
  * An import's history on PostgreSQL, set-wise: one statement per batch for the contacts it created (an
- * `INSERT … SELECT` from the rows just written), and one for those it updated (the update itself, in a statement
- * whose CTEs read the earlier values, change the rows and record both). Entries are `imported`, with the import's id.
+ * `INSERT … SELECT` from the rows just written), and one for those it updated (the rows locked, then one statement whose CTEs
+ * read the earlier values, change the rows and record both). Entries are `imported`, with the import's id.
  */
 
 /** `{field: {from: null, to}}` for every field of a new contact, by the API's names, as history/contact-diff.ts builds it. */
@@ -37,16 +37,21 @@ export async function updateWithHistory(client: pg.PoolClient, job: JobRef, upda
   const result = new Map<string, ContactRow>();
   if (updates.length === 0) return result;
   const col = (pick: (u: HolderUpdate) => string) => updates.map(pick);
+  // The rows are locked first, by a statement of their own: the next one's snapshot, taken after, then holds their
+  // latest values, which nothing can change before the commit (one statement's CTEs all read one snapshot, older
+  // than a lock it waited for).
+  await client.query(`select 1 from contacts where id = any($1::text[]) and stream_id = $2 and account_id = $3 and status = 'ACTIVE' order by id for update`, [
+    col((u) => u.holderId), job.tenant.streamId, job.tenant.accountId,
+  ]);
   const { rows } = await client.query<ContactRow>(
     `with u as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
          as u(id, first_name, last_name, salutation, extension, last_name_key, full_name_key)
      ),
      o as (
-       -- The earlier values, the rows locked until commit so nothing changes them between this read and the update.
+       -- The earlier values: this statement's snapshot, from before its own update.
        select c.id, c.first_name, c.last_name, c.salutation, c.extension from contacts c join u on c.id = u.id
        where c.stream_id = $11 and c.account_id = $12 and c.status = 'ACTIVE'
-       for update of c
      ),
      n as (
        update contacts c set first_name = u.first_name, last_name = u.last_name, salutation = u.salutation, extension = u.extension,
