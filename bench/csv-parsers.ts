@@ -7,7 +7,7 @@ import { parse as csvParse } from 'csv-parse';
 import { parse as csvParseSync } from 'csv-parse/sync';
 import { parse as fastCsvParse } from 'fast-csv';
 import Papa from 'papaparse';
-import { mapHeader } from '../src/imports/csv-header.js';
+import { mapHeader } from '../src/contacts/contact-csv.js';
 import { csvRecords } from '../src/imports/csv-rows.js';
 import { decodeUtf8Text } from '../src/imports/text-decoding.js';
 import { HEADER, writeCsvFile } from './contact-csv.js';
@@ -103,7 +103,7 @@ function headerFacts(): string[] {
     `csv-parse, BOM file, columns:true: keys ${JSON.stringify(Object.keys(withBom[0]!))}, record.firstName = ` +
       `${JSON.stringify(withBom[0]!.firstName)} (the column is lost); with bom:true: record.firstName = ${JSON.stringify(withBomOption[0]!.firstName)}`,
     `csv-parse, header "firstName,lastName,firstName", columns:true: ${JSON.stringify(dup[0])} (only the last firstName is kept, silently)`,
-    `mapHeader (src/imports/csv-header.ts), header with a BOM before firstName: firstName → column ${ours.firstName} (BOM handled)`,
+    `mapHeader (src/contacts/contact-csv.ts), header with a BOM before firstName: firstName → column ${ours.firstName} (BOM handled)`,
     `mapHeader, header with firstName twice: ${duplicateRefusal}`,
   ];
 }

@@ -3,13 +3,14 @@ import { createAppCache } from './auth/app-cache.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { SharedState } from './auth/shared-state.js';
 import type { Config } from './config/config.js';
-import { contactRoutes } from './contacts/contact.routes.js';
 import { contactInputSchema, contactSchema } from './contacts/contact.schemas.js';
-import { createContactService } from './contacts/contact.service.js';
+import { createContacts } from './contacts/contacts.js';
+import { contactsRoutes } from './contacts/contacts.routes.js';
 import type { Store } from './db/database.js';
 import { createTransact } from './db/group-commit.js';
 import { authenticateHook } from './http/authenticate.js';
-import { answerFrameworkError, errorBodySchema, registerErrorHandling } from './http/error-handler.js';
+import { answerFrameworkError, registerErrorHandling } from './http/error-handler.js';
+import { errorBodySchema } from './http/schemas.js';
 import { healthRoutes } from './http/health.routes.js';
 import { idempotencyHooks } from './idempotency/idempotency.hooks.js';
 import { createIdempotencyService } from './idempotency/idempotency.service.js';
@@ -85,9 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockSkewSeconds: config.jwtClockSkewSeconds,
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
-  const contacts = createContactService({
-    db: store.db,
-    snapshot: store.snapshot,
+  const contacts = createContacts({
+    store,
     transact: createTransact(store),
     maxContactsPerRequest: config.maxContactsPerRequest,
     exportChunkRows: config.exportChunkRows,
@@ -128,7 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       api.addHook('onRequest', authenticateHook(authenticator, sessionAuthenticator));
       api.addHook('preHandler', idempotent.preHandler);
       api.addHook('onSend', idempotent.onSend);
-      await api.register(contactRoutes({ contacts }));
+      await api.register(contactsRoutes(contacts));
       const runOnce = createIdempotentUpload({ idempotency, maxBytes: config.importMaxBytes });
       await api.register(importRoutes({ importCsv: imports.importCsv, jobs: imports.jobs, maxBytes: config.importMaxBytes, runOnce }));
       await api.register(importJobRoutes({ jobs: imports.jobs }));

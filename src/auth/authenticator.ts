@@ -1,20 +1,10 @@
 import { decodeJwt, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import { AuthenticationError, NotFoundError, PermissionError, RateLimitedError, ValidationError } from '../shared/errors.js';
-import { CONFIGURATION_SCOPE } from '../tenancy/tenancy.service.js';
+import type { RequestContext } from '../shared/request-context.js';
+import { CONFIGURATION_SCOPE } from '../tenancy/app-credentials.js';
 import type { AppCache, CachedApp } from './app-cache.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { ReplayCache } from './replay-cache.js';
-
-/** Who is calling and on which stream: what every write records and every read is scoped to. */
-export interface RequestContext {
-  orgId: string;
-  accountId: string;
-  streamId: string;
-  /** The app's owner, written to createdBy / updatedBy. */
-  userId: string;
-  /** The app's id (`a-…`), written to createdByAId / updatedByAId. */
-  appId: string;
-}
 
 export interface Credentials {
   token: string | undefined;

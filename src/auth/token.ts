@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
-
-export const SUPPORTED_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
-export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+import type { Algorithm } from '../tenancy/app-credentials.js';
 
 export interface TokenRequest {
   clientId: string;

@@ -1,7 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { signAppToken, SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/token.js';
+import { signAppToken } from '../auth/token.js';
+import { SUPPORTED_ALGORITHMS, type Algorithm } from '../tenancy/app-credentials.js';
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { RateLimiter } from '../auth/rate-limiter.js';
 import { AuthenticationError, NotFoundError, PermissionError, RateLimitedError } from '../shared/errors.js';
 import type { SessionRecord } from '../users/user.repository.js';

@@ -1,17 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { BulkUpdateItem } from './contact-bulk.service.js';
-import { bulkDeleteBodySchema, bulkDeleteReportSchema, bulkUpdateItemSchema, bulkUpdateReportSchema, errorResponses, streamParams } from './contact.schemas.js';
-import type { ContactService } from './contact.service.js';
+import type { BulkUpdateItem, ContactBulk } from './contact-bulk.service.js';
+import { errorResponses, streamParams, type StreamParams } from '../http/schemas.js';
+import { bulkDeleteBodySchema, bulkDeleteReportSchema, bulkUpdateItemSchema, bulkUpdateReportSchema, type BulkDeleteBody } from './contact.schemas.js';
 
 /** DELETE /contacts/bulk-delete and PUT /contacts/bulk-update: 200 with a report of every element. */
-export function contactBulkRoutes(deps: { contacts: Pick<ContactService, 'bulkDelete' | 'bulkUpdate'> }): FastifyPluginAsync {
+export function contactBulkRoutes(deps: { bulk: ContactBulk }): FastifyPluginAsync {
   return async (app) => {
-    app.delete<{ Params: { streamId: string }; Body: { ids: string[] } }>('/contacts/bulk-delete', {
+    app.delete<{ Params: StreamParams; Body: BulkDeleteBody }>('/contacts/bulk-delete', {
       schema: { params: streamParams, body: bulkDeleteBodySchema, response: { 200: bulkDeleteReportSchema, ...errorResponses } },
-      handler: async (request) => deps.contacts.bulkDelete(request.ctx, request.body.ids),
+      handler: async (request) => deps.bulk.bulkDelete(request.ctx, request.body.ids),
     });
 
-    app.put<{ Params: { streamId: string }; Body: BulkUpdateItem[] }>('/contacts/bulk-update', {
+    app.put<{ Params: StreamParams; Body: BulkUpdateItem[] }>('/contacts/bulk-update', {
       schema: {
         params: streamParams,
         body: { type: 'array', items: bulkUpdateItemSchema },
@@ -23,7 +23,7 @@ export function contactBulkRoutes(deps: { contacts: Pick<ContactService, 'bulkDe
           request.body = [request.body as BulkUpdateItem];
         }
       },
-      handler: async (request) => deps.contacts.bulkUpdate(request.ctx, request.body),
+      handler: async (request) => deps.bulk.bulkUpdate(request.ctx, request.body),
     });
   };
 }

@@ -1,10 +1,11 @@
-import type { RequestContext } from '../auth/authenticator.js';
-import type { Transact } from '../db/group-commit.js';
-import { contactNotFound, DomainError, ServiceUnavailableError, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
+import type { RequestContext } from '../shared/request-context.js';
+import type { TransactionRunner } from '../db/transaction.js';
+import { contactNotFound, DomainError, ServiceUnavailableError, type ErrorDetail } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
+import { checkRequestSize } from './contact-errors.js';
 import type { ContactInput } from './contact-input.js';
 import type { Contact } from './contact.mapper.js';
-import { createContactRepository } from './contact.repository.js';
+import type { ContactRepository } from './contact.repository.js';
 
 /** The answer of every bulk route: each element of the request is counted once, as a success or a failure. */
 export interface BulkReport<S> {
@@ -28,7 +29,7 @@ export type BulkUpdatedContact = Contact & { _id: string };
 export type BulkUpdateItem = ContactInput & { id?: unknown };
 
 export interface ContactBulkDeps {
-  transact: Transact;
+  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'deactivate' | 'findByIds'> }>;
   maxContactsPerRequest: number;
   now: () => number;
   /** The single-contact update; bulk-update applies it to each element. */
@@ -40,14 +41,8 @@ export interface ContactBulkDeps {
  * one (partial success), unlike POST /contacts, which is all or nothing.
  */
 export function createContactBulk(deps: ContactBulkDeps) {
-  const { transact, now } = deps;
-
-  function checkSize(count: number): void {
-    if (count === 0) throw new ValidationError({ msg: 'Send at least one contact', code: 'EMPTY_REQUEST' });
-    if (count > deps.maxContactsPerRequest) {
-      throw new TooLargeError({ msg: `At most ${deps.maxContactsPerRequest} contacts per request (MAX_CONTACTS_PER_REQUEST)`, code: 'TOO_MANY_CONTACTS' });
-    }
-  }
+  const { inTransaction, now } = deps;
+  const checkSize = (count: number) => checkRequestSize(count, deps.maxContactsPerRequest);
 
   /**
    * Marks every listed contact INACTIVE, in one transaction. An id that is unknown, of another stream or malformed
@@ -69,10 +64,9 @@ export function createContactBulk(deps: ContactBulkDeps) {
         outcomes.push({ ok: true, id });
       }
     });
-    const found = await transact(async (trx) => {
-      const repo = createContactRepository(trx);
-      await repo.deactivate(ctx, wanted, ctx, now());
-      return new Set((await repo.findByIds(ctx, wanted)).map((row) => row.id));
+    const found = await inTransaction(async ({ contacts }) => {
+      await contacts.deactivate(ctx, wanted, now());
+      return new Set((await contacts.findByIds(ctx, wanted)).map((row) => row.id));
     });
     return report(outcomes.map((o, index) => ('ok' in o && !found.has(o.id) ? { id: o.id, index, errors: contactNotFound(o.id).details } : o)), (o) => ({ id: o.id }));
   }
@@ -111,6 +105,8 @@ export function createContactBulk(deps: ContactBulkDeps) {
 
   return { bulkDelete, bulkUpdate };
 }
+
+export type ContactBulk = ReturnType<typeof createContactBulk>;
 
 function repeatedId(id: string, firstIndex: number): ErrorDetail {
   return { msg: `Contact ${id} is already listed at index ${firstIndex}`, code: 'DUPLICATE_IN_REQUEST', field: 'id', id };

@@ -57,3 +57,5 @@ export function createContactChangeLog(trx: Kysely<Database>) {
     },
   };
 }
+
+export type ContactChangeLog = ReturnType<typeof createContactChangeLog>;

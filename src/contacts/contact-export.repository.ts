@@ -1,9 +1,9 @@
 import type { Store } from '../db/database.js';
 import type { ReadSnapshot } from '../db/read-snapshot.js';
 import type { ContactRow } from '../db/schema.js';
-import type { Tenant } from './contact.repository.js';
-import { SORT_COLUMN } from './contact-listing.repository.js';
-import type { ContactFilter, ContactSort, Position, SortField } from './contact-query.js';
+import type { Tenant } from '../shared/request-context.js';
+import { SORT_COLUMN } from './contact-search.repository.js';
+import type { ContactFilter, ContactSort, Position, SortField } from './contact-search.js';
 
 /**
  * An export's row: first name, last name, salutation, phone number, country code, extension, id, status, created
@@ -60,7 +60,7 @@ export function createContactExportRepository(store: Pick<Store, 'db' | 'snapsho
       });
     }
     if (after) {
-      // As the list's keyset (contact-listing.repository.ts): a row value comparison, a range on the index.
+      // As the list's keyset (contact-search.repository.ts): a row value comparison, a range on the index.
       q = q.where((eb) => eb(eb.refTuple(column, 'id'), sort.descending ? '<' : '>', eb.tuple(after.key as never, after.id)));
     }
     return q.orderBy(column, direction).orderBy('id', direction).limit(limit).compile();

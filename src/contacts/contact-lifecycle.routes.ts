@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { contactParams, errorResponses } from './contact.schemas.js';
-import type { ContactService } from './contact.service.js';
+import { errorResponses } from '../http/schemas.js';
+import { contactParams, type ContactParams } from './contact.schemas.js';
+import type { ContactLifecycle } from './contact-lifecycle.service.js';
 
 /** DELETE /contacts/{id} and POST /contacts/{id}/restore. Neither reads a body. */
-export function contactLifecycleRoutes(deps: { contacts: Pick<ContactService, 'deleteContact' | 'restoreContact'> }): FastifyPluginAsync {
+export function contactLifecycleRoutes(deps: { lifecycle: ContactLifecycle }): FastifyPluginAsync {
   return async (app) => {
     // Clients often send `Content-Type: application/json` on every request; with no body that is not an error here.
     const json = app.getDefaultJsonParser('error', 'error');
@@ -12,14 +13,14 @@ export function contactLifecycleRoutes(deps: { contacts: Pick<ContactService, 'd
       body === '' ? done(null, undefined) : json(request, body as string, done),
     );
 
-    app.delete<{ Params: { streamId: string; id: string } }>('/contacts/:id', {
+    app.delete<{ Params: ContactParams }>('/contacts/:id', {
       schema: { params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
-      handler: async (request) => deps.contacts.deleteContact(request.ctx, request.params.id),
+      handler: async (request) => deps.lifecycle.deleteContact(request.ctx, request.params.id),
     });
 
-    app.post<{ Params: { streamId: string; id: string } }>('/contacts/:id/restore', {
+    app.post<{ Params: ContactParams }>('/contacts/:id/restore', {
       schema: { params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
-      handler: async (request) => deps.contacts.restoreContact(request.ctx, request.params.id),
+      handler: async (request) => deps.lifecycle.restoreContact(request.ctx, request.params.id),
     });
   };
 }

@@ -1,18 +1,10 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { ContactRow, ContactTable, Database, NewContactRow } from '../db/schema.js';
+import type { Actor, Tenant } from '../shared/request-context.js';
 import { createStreamCountsRepository } from './stream-counts.repository.js';
 
-/** The stream a request works in; every contact query is confined to it. */
-export interface Tenant {
-  accountId: string;
-  streamId: string;
-}
-
-/** Who changes a contact, written to `updatedBy` / `updatedByAId`. */
-export interface Actor {
-  userId: string;
-  appId: string;
-}
+/** The stream a change is confined to and who makes it (written to `updatedBy` / `updatedByAId`). */
+export type ContactWriter = Tenant & Pick<Actor, 'userId' | 'appId'>;
 
 export interface PhoneHolder {
   id: string;
@@ -87,21 +79,21 @@ export function createContactRepository(db: Kysely<Database>) {
     },
 
     /** Marks the ACTIVE ones among these contacts INACTIVE, which frees their numbers; returns the rows it changed. */
-    async deactivate(tenant: Tenant, ids: string[], actor: Actor, now: number): Promise<ContactRow[]> {
+    async deactivate(writer: ContactWriter, ids: string[], now: number): Promise<ContactRow[]> {
       const changed: ContactRow[] = [];
       for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
         const rows = await db
           .updateTable('contacts')
-          .set({ status: 'INACTIVE', updated_by: actor.userId, updated_by_aid: actor.appId, updated_at: forwardFrom(now) })
-          .where('stream_id', '=', tenant.streamId)
-          .where('account_id', '=', tenant.accountId)
+          .set({ status: 'INACTIVE', updated_by: writer.userId, updated_by_aid: writer.appId, updated_at: forwardFrom(now) })
+          .where('stream_id', '=', writer.streamId)
+          .where('account_id', '=', writer.accountId)
           .where('id', 'in', ids.slice(i, i + LOOKUP_BATCH))
           .where('status', '=', 'ACTIVE')
           .returningAll()
           .execute();
         changed.push(...rows);
       }
-      await counts.adjust(tenant, { active: -changed.length, inactive: changed.length });
+      await counts.adjust(writer, { active: -changed.length, inactive: changed.length });
       return changed;
     },
 
@@ -109,17 +101,17 @@ export function createContactRepository(db: Kysely<Database>) {
      * Makes an INACTIVE contact ACTIVE again; undefined when it is not INACTIVE (or not there). The unique index
      * refuses it while another ACTIVE contact holds the number.
      */
-    async activate(tenant: Tenant, id: string, actor: Actor, now: number): Promise<ContactRow | undefined> {
+    async activate(writer: ContactWriter, id: string, now: number): Promise<ContactRow | undefined> {
       const row = await db
         .updateTable('contacts')
-        .set({ status: 'ACTIVE', updated_by: actor.userId, updated_by_aid: actor.appId, updated_at: forwardFrom(now) })
-        .where('stream_id', '=', tenant.streamId)
-        .where('account_id', '=', tenant.accountId)
+        .set({ status: 'ACTIVE', updated_by: writer.userId, updated_by_aid: writer.appId, updated_at: forwardFrom(now) })
+        .where('stream_id', '=', writer.streamId)
+        .where('account_id', '=', writer.accountId)
         .where('id', '=', id)
         .where('status', '=', 'INACTIVE')
         .returningAll()
         .executeTakeFirst();
-      if (row) await counts.adjust(tenant, { active: 1, inactive: -1 });
+      if (row) await counts.adjust(writer, { active: 1, inactive: -1 });
       return row;
     },
   };

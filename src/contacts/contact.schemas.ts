@@ -1,6 +1,16 @@
-import { errorDetailSchema } from '../http/error-handler.js';
+import type { FromSchema } from 'json-schema-to-ts';
+import { errorDetailSchema } from '../http/schemas.js';
 
-/** JSON schemas of the contacts routes; responses act as allow-lists of what leaves the service. */
+/**
+ * JSON schemas of the contacts routes; responses act as allow-lists of what leaves the service. The routes' types
+ * are derived from them (`FromSchema`), and each enum is built from one list, so a schema and its type cannot drift.
+ */
+
+export const CONTACT_STATUSES = ['ACTIVE', 'INACTIVE'] as const;
+/** `status` of a search: one status, or both. */
+export const STATUS_FILTERS = [...CONTACT_STATUSES, 'all'] as const;
+/** `sort` of a search: a field, `-` first for descending. */
+export const SORT_PARAMS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName'] as const;
 
 // The same three strings in and out; on the way out, `phoneNumber` is E.164.
 const cellPhone = {
@@ -28,7 +38,7 @@ export const contactSchema = {
   $id: 'Contact',
   type: 'object',
   properties: {
-    status: { type: 'string', enum: ['ACTIVE', 'INACTIVE'] },
+    status: { type: 'string', enum: CONTACT_STATUSES },
     firstName: { type: 'string' },
     lastName: { type: 'string' },
     salutation: { type: 'string' },
@@ -49,45 +59,28 @@ export const contactSchema = {
   },
 } as const;
 
-export const streamParams = {
-  type: 'object',
-  properties: { streamId: { type: 'string' } },
-  required: ['streamId'],
-} as const;
-
 export const contactParams = {
   type: 'object',
   properties: { streamId: { type: 'string' }, id: { type: 'string' } },
   required: ['streamId', 'id'],
 } as const;
 
-export const errorResponses = {
-  400: { $ref: 'ErrorBody#' },
-  401: { $ref: 'ErrorBody#' },
-  403: { $ref: 'ErrorBody#' },
-  404: { $ref: 'ErrorBody#' },
-  409: { $ref: 'ErrorBody#' },
-  413: { $ref: 'ErrorBody#' },
-  415: { $ref: 'ErrorBody#' },
-  429: { $ref: 'ErrorBody#' },
-  503: { $ref: 'ErrorBody#' },
-} as const;
-
-/** Filters and sort shared by GET /contacts and GET /contacts/export. */
-const findingProperties = {
+/** A search's filters and sort: shared by GET /contacts and GET /contacts/export. */
+const searchProperties = {
   q: { type: 'string', maxLength: 256, description: 'Name prefix: first, last or full name; letter case and accents ignored' },
   phoneNumber: { type: 'string', maxLength: 64, description: 'Normalised like input; without countryCode, read as international (+919876543210 or 919876543210)' },
   countryCode: { type: 'string', maxLength: 8, description: 'Country calling code for a national phoneNumber, e.g. +91' },
-  status: { type: 'string', enum: ['ACTIVE', 'INACTIVE', 'all'], default: 'ACTIVE' },
-  sort: { type: 'string', enum: ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName'], default: 'createdAt', description: '`-` for descending; ties broken by id' },
+  status: { type: 'string', enum: STATUS_FILTERS, default: 'ACTIVE' },
+  sort: { type: 'string', enum: SORT_PARAMS, default: 'createdAt', description: '`-` for descending; ties broken by id' },
 } as const;
 
-export const findingQuerySchema = { type: 'object', properties: findingProperties } as const;
+export const searchQuerySchema = { type: 'object', properties: searchProperties } as const;
 
-export const listQuerySchema = {
+/** A search and the page of it wanted: GET /contacts. */
+export const searchPageQuerySchema = {
   type: 'object',
   properties: {
-    ...findingProperties,
+    ...searchProperties,
     // Bounded so that it stays a whole number the stores take as LIMIT/OFFSET (1e300 is an "integer" to JSON Schema).
     skip: { type: 'integer', minimum: 0, maximum: 1_000_000_000, default: 0, description: 'Contacts to pass over, at most 10,000 (deeper: follow nextCursor); not with after' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
@@ -108,7 +101,6 @@ export const contactPageSchema = {
     nextCursor: { type: 'string' },
   },
 } as const;
-
 
 function bulkReportSchema(successfulRecord: object) {
   return {
@@ -149,3 +141,13 @@ export const bulkUpdateReportSchema = bulkReportSchema({
     contact: { ...contactShape, properties: { _id: { type: 'string' }, ...contactShape.properties } },
   },
 });
+
+/** Defaults the schema fills in stay optional in the types: a caller other than HTTP (the CLI, a job) may leave them. */
+type Derived<S> = FromSchema<S & object, { keepDefaultedPropertiesOptional: true }>;
+
+export type ContactParams = Derived<typeof contactParams>;
+/** The query of GET /contacts/export: a search's filters and sort. */
+export type SearchQuery = Derived<typeof searchQuerySchema>;
+/** The query of GET /contacts: a search and which page of it. */
+export type SearchPageQuery = Derived<typeof searchPageQuerySchema>;
+export type BulkDeleteBody = Derived<typeof bulkDeleteBodySchema>;

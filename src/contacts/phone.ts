@@ -6,6 +6,7 @@ import {
   validatePhoneNumberLength,
   type CountryCode,
 } from 'libphonenumber-js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import { internationalVerdict, nationalVerdict } from './phone-fast.js';
 
 export interface NormalisedPhone {
@@ -19,7 +20,7 @@ export type PhoneField = 'cellPhone.phoneNumber' | 'cellPhone.countryCode';
 
 export type PhoneResult =
   | { ok: true; value: NormalisedPhone }
-  | { ok: false; field: PhoneField; code: string; msg: string };
+  | { ok: false; field: PhoneField; code: ErrorCode; msg: string };
 
 // What people type between digits; anything else that is not a digit is refused.
 const SEPARATORS = /[\s\-.()\u00a0]/g;
@@ -130,7 +131,7 @@ export function normalisePhoneReference(rawNumber: string, rawCountryCode: strin
   return { ok: true, value: { phoneNumber: phone.number, countryCode: `+${cc}` } };
 }
 
-function fail(field: PhoneField, code: string, msg: string): PhoneResult {
+function fail(field: PhoneField, code: ErrorCode, msg: string): PhoneResult {
   return { ok: false, field, code, msg };
 }
 

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { Tenant } from './contact.repository.js';
+import type { Tenant } from '../shared/request-context.js';
 
 /** A change to a stream's numbers of ACTIVE and INACTIVE contacts. */
 export interface CountDelta {

@@ -9,18 +9,8 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export interface Store {
+interface StoreBase {
   readonly db: Kysely<Database>;
-  readonly dialect: Dialect;
-  /** PostgreSQL only: the pool, for COPY streams that Kysely does not cover. */
-  readonly pool: pg.Pool | undefined;
-  /**
-   * SQLite only: the connection itself, for the import engine's prepared statements. Use it only inside
-   * `db.connection().execute(…)`, which holds Kysely's lock on this single connection.
-   */
-  readonly sqlite: SQLite.Database | undefined;
-  /** SQLite only: the database file (`:memory:` for none). */
-  readonly file: string | undefined;
   /**
    * Reads of one committed state, on a connection of their own (SQLite: a read-only one on the same file; PostgreSQL:
    * a pooled one). Close it when done; `close()` of the store closes those still open.
@@ -30,6 +20,27 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A SQLite store: what only SQLite has is there when, and only when, `dialect` says so. */
+export interface SqliteStore extends StoreBase {
+  readonly dialect: 'sqlite';
+  /**
+   * The connection itself, for the import engine's prepared statements. Use it only inside
+   * `db.connection().execute(…)`, which holds Kysely's lock on this single connection.
+   */
+  readonly sqlite: SQLite.Database;
+  /** The database file (`:memory:` for none). */
+  readonly file: string;
+}
+
+export interface PostgresStore extends StoreBase {
+  readonly dialect: 'postgres';
+  /** The pool, for COPY streams that Kysely does not cover. */
+  readonly pool: pg.Pool;
+}
+
+/** The database the service runs on. Code that differs by store asks `dialect`, never whether a handle is there. */
+export type Store = SqliteStore | PostgresStore;
 
 /** Snapshots handed out and not yet closed, so that closing the store closes them too. */
 function trackSnapshots(open: () => Promise<ReadSnapshot>) {
@@ -66,7 +77,7 @@ export function openStore(url: StoreUrl, options: StoreOptions = {}): Store {
   return url.kind === 'sqlite' ? openSqlite(url.file) : openPostgres(url.url, options);
 }
 
-function openSqlite(file: string): Store {
+function openSqlite(file: string): SqliteStore {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const handle = new SQLite(file);
   handle.pragma('journal_mode = WAL');
@@ -79,7 +90,6 @@ function openSqlite(file: string): Store {
   return {
     db,
     dialect: 'sqlite',
-    pool: undefined,
     sqlite: handle,
     file,
     snapshot: snapshots.snapshot,
@@ -121,7 +131,7 @@ function withStatementCache(handle: SQLite.Database): SqliteDatabase {
   };
 }
 
-function openPostgres(connectionString: string, options: StoreOptions): Store {
+function openPostgres(connectionString: string, options: StoreOptions): PostgresStore {
   const pool = new pg.Pool({
     connectionString,
     max: options.poolSize ?? 10,
@@ -147,8 +157,6 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
     db,
     dialect: 'postgres',
     pool,
-    sqlite: undefined,
-    file: undefined,
     snapshot: snapshots.snapshot,
     async ping() {
       await sql`select 1`.execute(db);

@@ -20,12 +20,9 @@ interface Queued {
  * (`synchronous=FULL`) makes all of them durable at once. A batch is as large as what queued up while the previous
  * one ran: no write waits for a timer.
  */
-export function createTransact(
-  store: Pick<Store, 'db' | 'dialect' | 'sqlite'>,
-  options: { onBatch?: (size: number) => void } = {},
-): Transact {
+export function createTransact(store: Store, options: { onBatch?: (size: number) => void } = {}): Transact {
   const { db } = store;
-  if (store.dialect !== 'sqlite' || !store.sqlite) {
+  if (store.dialect === 'postgres') {
     return (work) => db.transaction().execute((trx) => work(trx));
   }
   const handle: SQLite.Database = store.sqlite;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { contactParams, errorResponses } from '../contacts/contact.schemas.js';
+import { contactParams } from '../contacts/contact.schemas.js';
+import { errorResponses } from '../http/schemas.js';
 import { pageQuery } from '../imports/import.schemas.js';
 import type { HistoryService } from './history.service.js';
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator, RequestContext } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import type { SessionAuthenticator } from '../console/session-authenticator.js';
 
 declare module 'fastify' {

@@ -31,29 +31,6 @@ export interface ErrorBody {
   errors: ErrorDetail[];
 }
 
-/** One entry of `errors`: the schema of ErrorDetail. */
-export const errorDetailSchema = {
-  type: 'object',
-  properties: {
-    msg: { type: 'string' },
-    code: { type: 'string' },
-    field: { type: 'string' },
-    index: { type: 'integer' },
-    row: { type: 'integer' },
-    id: { type: 'string' },
-  },
-  required: ['msg', 'code'],
-} as const;
-
-export const errorBodySchema = {
-  $id: 'ErrorBody',
-  type: 'object',
-  properties: {
-    errors: { type: 'array', items: errorDetailSchema },
-  },
-  required: ['errors'],
-} as const;
-
 /**
  * Fastify's `frameworkErrors` option: failures met while routing, before any handler or hook, which
  * setErrorHandler never sees. A path parameter too long to be any stream or contact id is an unknown one.

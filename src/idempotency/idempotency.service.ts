@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, IdempotencyKeyRow } from '../db/schema.js';
 import { ConflictError, UnprocessableError } from '../shared/errors.js';
+import { AGAIN, retry } from '../shared/retry.js';
 import { createIdempotencyRepository } from './idempotency.repository.js';
 
 /** The right to run the request under a key, held by one request at a time. */
@@ -100,25 +101,28 @@ export function createIdempotencyService(deps: IdempotencyDeps) {
    */
   async function start(accountId: string, key: string, fingerprint: string | undefined): Promise<Start> {
     await sweepIfDue(now());
-    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-      const t = now();
-      const claim = { token: randomUUID(), fingerprint: fingerprint ?? null, now: t };
-      if (await repo.claim(accountId, key, claim)) return hold(accountId, key, claim.token, fingerprint);
-      const row = await repo.find(accountId, key);
-      if (!row) continue; // released or swept meanwhile: claim again
-      const expired = row.created_at <= t - ttlMs;
-      if (!expired) {
-        if (fingerprint && row.fingerprint && row.fingerprint !== fingerprint) throw keyReused();
-        if (row.status === 'done') return { kind: 'done', record: row };
-        if (row.locked_at > t - deps.leaseMs) throw keyInUse();
-      }
-      // Expired, or held by a process that stopped renewing it: take it over, unless another retry just did.
-      if (await repo.takeOver(accountId, key, row.claim_token, claim)) {
-        await repo.deleteChunks(accountId, key, row.claim_token);
-        return hold(accountId, key, claim.token, fingerprint);
-      }
-    }
-    throw keyInUse();
+    return retry(
+      async () => {
+        const t = now();
+        const claim = { token: randomUUID(), fingerprint: fingerprint ?? null, now: t };
+        if (await repo.claim(accountId, key, claim)) return hold(accountId, key, claim.token, fingerprint);
+        const row = await repo.find(accountId, key);
+        if (!row) return AGAIN; // released or swept meanwhile: claim again
+        const expired = row.created_at <= t - ttlMs;
+        if (!expired) {
+          if (fingerprint && row.fingerprint && row.fingerprint !== fingerprint) throw keyReused();
+          if (row.status === 'done') return { kind: 'done', record: row } satisfies Start;
+          if (row.locked_at > t - deps.leaseMs) throw keyInUse();
+        }
+        // Expired, or held by a process that stopped renewing it: take it over, unless another retry just did.
+        if (await repo.takeOver(accountId, key, row.claim_token, claim)) {
+          await repo.deleteChunks(accountId, key, row.claim_token);
+          return hold(accountId, key, claim.token, fingerprint);
+        }
+        return AGAIN;
+      },
+      { attempts: CLAIM_ATTEMPTS, exhausted: keyInUse },
+    );
   }
 
   /**

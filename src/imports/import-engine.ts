@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTransactionConflict } from '../db/errors.js';
 import { ServiceUnavailableError } from '../shared/errors.js';
+import { retry } from '../shared/retry.js';
 import { rowBatches, type ParsedRow } from './import-rows.js';
 import { add, LostRace, NOT_WRITTEN, rememberNumbers, settleRows, zero, type SettledRow } from './settle-rows.js';
 import { Stopped, type BatchTx, type Counts, type ImportSession, type JobRef, type NewFailure } from './import-store.js';
@@ -73,18 +74,19 @@ export async function runImport(run: EngineRun): Promise<EngineResult> {
   if (run.options.atomic && run.resumeLine > 0) return { state: 'completed', counts };
   await run.session.open();
   if (!run.options.atomic) return runInBatches(run, counts, now);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runAtomic(run, now);
-    } catch (error) {
+  return retry(
+    async (attempt) => {
+      if (attempt > 1) await run.session.open();
+      return runAtomic(run, now);
+    },
+    {
+      attempts: ATOMIC_ATTEMPTS,
       // A deadlock PostgreSQL broke in the write pass is a race lost like any other: start over.
-      if (!(error instanceof LostRace) && !isTransactionConflict(error)) throw error;
-      if (attempt >= ATOMIC_ATTEMPTS) {
-        throw new ServiceUnavailableError({ msg: 'Other writes to the same phone numbers kept this import from applying; try again', code: 'IMPORT_CONTENDED' });
-      }
-      await run.session.open();
-    }
-  }
+      retryOn: (error) => error instanceof LostRace || isTransactionConflict(error),
+      exhausted: () =>
+        new ServiceUnavailableError({ msg: 'Other writes to the same phone numbers kept this import from applying; try again', code: 'IMPORT_CONTENDED' }),
+    },
+  );
 }
 
 /** Where a run stands: the counters and the last line committed so far. */
@@ -96,15 +98,9 @@ interface Committed {
 async function runInBatches(run: EngineRun, counts: Counts, now: () => number): Promise<EngineResult> {
   const committed: Committed = { counts, resumeLine: run.resumeLine };
   await run.hooks?.beginAnswer?.();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const state = await pass(run, now, committed, { write: !run.options.dryRun, lease: 'lock', publish: true });
-      return { state, counts: committed.counts };
-    } catch (error) {
-      // Go on from the last batch committed, as a worker taking the job over would.
-      if (!(await worthRetrying(error, attempt))) throw error;
-    }
-  }
+  // On a passing failure, go on from the last batch committed, as a worker taking the job over would.
+  const state = await retry(() => pass(run, now, committed, { write: !run.options.dryRun, lease: 'lock', publish: true }), { retryOn: worthRetrying });
+  return { state, counts: committed.counts };
 }
 
 interface PassOptions {
@@ -281,13 +277,7 @@ async function* prefetched<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
  * decisions are made again inside it, so running it again is safe).
  */
 async function transaction<T>(run: EngineRun, work: (tx: BatchTx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run.session.transaction(work);
-    } catch (error) {
-      if (!(await worthRetrying(error, attempt))) throw error;
-    }
-  }
+  return retry(() => run.session.transaction(work), { retryOn: worthRetrying });
 }
 
 /**

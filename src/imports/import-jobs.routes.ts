@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses, streamParams } from '../contacts/contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
 import { importJobParams, pageQuery } from './import.schemas.js';
 import type { ImportJobs } from './import-jobs.service.js';
 

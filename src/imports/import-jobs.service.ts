@@ -1,4 +1,4 @@
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId, OBJECT_ID } from '../shared/ids.js';
 import type { ImportOptions } from './import-engine.js';

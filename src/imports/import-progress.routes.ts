@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses } from '../contacts/contact.schemas.js';
+import { errorResponses } from '../http/schemas.js';
 import type { ImportJob } from './import-job.mapper.js';
 import { importJobParams } from './import.schemas.js';
 import type { ImportJobs } from './import-jobs.service.js';

@@ -1,10 +1,10 @@
-import type { Transact } from '../db/group-commit.js';
 import type { ContactRow, ImportJobRow } from '../db/schema.js';
-import { createContactChangeLog, type ContactWrite } from '../contacts/contact-change-log.js';
-import { createContactRepository } from '../contacts/contact.repository.js';
+import type { TransactionRunner } from '../db/transaction.js';
+import type { ContactChangeLog, ContactWrite } from '../contacts/contact-change-log.js';
+import type { ContactRepository } from '../contacts/contact.repository.js';
 import { nameKeys } from '../contacts/name-key.js';
 import type { FieldChanges } from '../history/contact-diff.js';
-import { createHistoryRepository } from '../history/history.repository.js';
+import type { HistoryRepository } from '../history/history.repository.js';
 import { ConflictError } from '../shared/errors.js';
 import type { Actor, Tenant } from '../shared/request-context.js';
 
@@ -19,8 +19,15 @@ export interface RevertOutcome {
   skippedIds: string[];
 }
 
+/** What a revert's transaction works with, bound to it. */
+export interface RevertRepositories {
+  contacts: Pick<ContactRepository, 'findByIds' | 'update' | 'deactivate'>;
+  history: Pick<HistoryRepository, 'ofImport' | 'changedSince'>;
+  changes: ContactChangeLog;
+}
+
 export interface ImportRevertDeps {
-  transact: Transact;
+  inTransaction: TransactionRunner<RevertRepositories>;
   jobs: {
     /** Marks the job as being reverted by this caller; false when it is reverted already or another revert runs. */
     claimRevert(tenant: Tenant, id: string, now: number, staleBefore: number): Promise<boolean>;
@@ -58,13 +65,11 @@ export function createImportRevert(deps: ImportRevertDeps) {
     }
     const outcome: RevertOutcome = { revertedAt: 0, deactivated: 0, restored: 0, skippedIds: [] };
     for (let after = 0; ; ) {
-      const last = await deps.transact(async (trx) => {
-        const history = createHistoryRepository(trx);
+      const last = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
         const entries = await history.ofImport(ctx, job.id, after, BATCH);
         if (entries.length === 0) return undefined;
         const imported = entries.filter((e) => e.action === 'imported');
         const changed = await history.changedSince(ctx, imported.map((e) => ({ contactId: e.contact_id, seq: Number(e.seq) })));
-        const contacts = createContactRepository(trx);
         const current = new Map((await contacts.findByIds(ctx, imported.map((e) => e.contact_id))).map((r) => [r.id, r]));
         const now = deps.now();
         // Counted once the batch commits.
@@ -89,11 +94,11 @@ export function createImportRevert(deps: ImportRevertDeps) {
             part.restored += 1;
           }
         }
-        for (const inactive of await contacts.deactivate(ctx, toDeactivate, ctx, now)) {
+        for (const inactive of await contacts.deactivate(ctx, toDeactivate, now)) {
           writes.push({ action: 'reverted', before: current.get(inactive.id)!, after: inactive, importId: job.id });
           part.deactivated += 1;
         }
-        await createContactChangeLog(trx).record(ctx, ctx, writes, now);
+        await changeLog.record(ctx, ctx, writes, now);
         return { seq: Number(entries[entries.length - 1]!.seq), part };
       });
       if (last === undefined) break;

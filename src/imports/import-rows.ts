@@ -1,9 +1,8 @@
 import { checkNewContact, FIELD_MAX, type ContactFields } from '../contacts/contact-input.js';
 import { normalisePhone } from '../contacts/phone.js';
-import { restoreCell } from '../contacts/spreadsheet-cell.js';
+import { mapHeader, restoreCell, rowToInput, type ColumnMap } from '../contacts/contact-csv.js';
 import { nameKeys, type NameKeys } from '../contacts/name-key.js';
 import type { ErrorDetail } from '../shared/errors.js';
-import { mapHeader, rowToInput, type ColumnMap } from './csv-header.js';
 import { csvRecordBatches } from './csv-rows.js';
 import { decodeUtf8Text } from './text-decoding.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { errorResponses, streamParams } from '../contacts/contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
 import { sendAnswer } from '../idempotency/idempotency.hooks.js';
 import type { Answer } from '../idempotency/idempotency.service.js';
 import type { IdempotentUpload } from '../idempotency/idempotent-upload.js';

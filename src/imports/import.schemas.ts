@@ -1,4 +1,4 @@
-import { errorResponses } from '../contacts/contact.schemas.js';
+import { errorResponses } from '../http/schemas.js';
 
 /** The report of an import (207, and 200/400/409 when asked for or when no row succeeded). */
 export const importReportSchema = {

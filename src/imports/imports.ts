@@ -20,7 +20,7 @@ export type ImportsConfig = Pick<
 /** Where uploads of a SQLite store wait: beside its file, so they live and go with it. */
 function uploadDir(store: Store, config: ImportsConfig): string {
   if (config.importUploadDir) return config.importUploadDir;
-  if (store.file && store.file !== ':memory:') return `${path.resolve(store.file)}-uploads`;
+  if (store.dialect === 'sqlite' && store.file !== ':memory:') return `${path.resolve(store.file)}-uploads`;
   return path.join(os.tmpdir(), `dialbook-uploads-${process.pid}`);
 }
 
@@ -30,7 +30,7 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
   const now = deps.now ?? Date.now;
   const jobs = createImportJobRepository(store.db, store.dialect);
   const engineStore: ImportStore =
-    store.dialect === 'sqlite' ? createSqliteImportStore(store.db, store.sqlite!) : createPostgresImportStore(store.pool!);
+    store.dialect === 'sqlite' ? createSqliteImportStore(store.db, store.sqlite) : createPostgresImportStore(store.pool);
   const uploads: UploadStore = store.dialect === 'sqlite' ? createFileUploadStore(uploadDir(store, config)) : createTableUploadStore(store.db, now);
   // A synchronous run reads its upload back from a local scratch file; no other process ever takes it over.
   const scratchDir = path.join(os.tmpdir(), 'dialbook-sync-imports');

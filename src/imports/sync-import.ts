@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RequestContext } from '../auth/authenticator.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { toContact } from '../contacts/contact.mapper.js';
 import { newObjectId } from '../shared/ids.js';
 import type { ImportOptions, SettledRow } from './import-engine.js';

@@ -1,6 +1,6 @@
 import Papa from 'papaparse';
 import { TooLargeError, ValidationError } from '../shared/errors.js';
-import { mapHeader, type ColumnMap } from './csv-header.js';
+import { mapHeader, type ColumnMap } from '../contacts/contact-csv.js';
 import { decodeUtf8Text } from './text-decoding.js';
 
 export interface CheckedUpload {

@@ -1,7 +1,9 @@
+import type { ErrorCode } from './error-codes.js';
+
 /** One entry of the contract's `{"errors": [...]}` body. */
 export interface ErrorDetail {
   msg: string;
-  code: string;
+  code: ErrorCode;
   field?: string;
   index?: number;
   row?: number;

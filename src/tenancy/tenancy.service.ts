@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import { createPublicKey } from 'node:crypto';
 import type { Database } from '../db/schema.js';
-import { SUPPORTED_ALGORITHMS, type Algorithm } from '../auth/token.js';
 import { newAppId, newClientId, newClientSecret, newObjectId, newOrgId, newStreamId, newUserId } from '../shared/ids.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { CONFIGURATION_SCOPE, SUPPORTED_ALGORITHMS, type Algorithm } from './app-credentials.js';
 import { createTenancyRepository } from './tenancy.repository.js';
 
-export const CONFIGURATION_SCOPE = 'Configuration';
 const SETUP_KEY = 'setup';
 
 export interface SetupIdentities {

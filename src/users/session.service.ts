@@ -67,8 +67,8 @@ export function createSessionService(deps: { db: Kysely<Database>; settings: Ses
       const email = normaliseEmail(input.email);
       if (email === '' || input.password === '') {
         throw new ValidationError([
-          ...(email === '' ? [{ msg: 'Enter your email', code: 'FIELD_REQUIRED', field: 'email' }] : []),
-          ...(input.password === '' ? [{ msg: 'Enter your password', code: 'FIELD_REQUIRED', field: 'password' }] : []),
+          ...(email === '' ? [{ msg: 'Enter your email', code: 'FIELD_REQUIRED' as const, field: 'email' }] : []),
+          ...(input.password === '' ? [{ msg: 'Enter your password', code: 'FIELD_REQUIRED' as const, field: 'password' }] : []),
         ]);
       }
       const userKey = `user:${email}`;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses, streamParams } from '../contacts/contact.schemas.js';
+import { errorResponses, streamParams } from '../http/schemas.js';
 import type { DeliveryState } from '../db/schema.js';
 import { pageQuery } from '../imports/import.schemas.js';
 import type { EndpointChanges, NewEndpoint, WebhookEndpoints } from './webhook-endpoint.service.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompiledQuery, type KyselyPlugin } from 'kysely';
-import { createContactListingRepository, positionOf, type PageRequest } from '../../src/contacts/contact-listing.repository.js';
+import { createContactSearchRepository, positionOf, type PageRequest } from '../../src/contacts/contact-search.repository.js';
 import { createContactRepository } from '../../src/contacts/contact.repository.js';
-import { parseFinding, type Position, type SortParam } from '../../src/contacts/contact-query.js';
+import { parseSearch, type Position, type SortParam } from '../../src/contacts/contact-search.js';
 import { nameKeys } from '../../src/contacts/name-key.js';
 import type { NewContactRow } from '../../src/db/schema.js';
 import { newObjectId } from '../../src/shared/ids.js';
@@ -83,8 +83,8 @@ for (const dialect of DIALECTS) {
     });
 
     it('walks the ACTIVE contacts by -lastName through the repository, each exactly once across 90-way ties', async () => {
-      const repo = createContactListingRepository(fx.store.store.db);
-      const { filter, sort } = parseFinding({ sort: '-lastName' });
+      const repo = createContactSearchRepository(fx.store.store.db);
+      const { filter, sort } = parseSearch({ sort: '-lastName' });
       const seen = new Set<string>();
       let after: Position | undefined;
       for (;;) {
@@ -127,15 +127,15 @@ for (const dialect of DIALECTS) {
 }
 
 /**
- * The plan of the page that starts 80,000 contacts in, read through the listing repository's own query: EXPLAIN
+ * The plan of the page that starts 80,000 contacts in, read through the search repository's own query: EXPLAIN
  * QUERY PLAN's lines on SQLite, EXPLAIN ANALYZE's plan tree on PostgreSQL.
  */
 async function explainDeepPage(fx: ReturnType<typeof contactsFixture>, tenant: Tenant, sort: SortParam, status: 'ACTIVE' | 'all'): Promise<string[] | PgPlan> {
   const db = fx.store.store.db;
-  const finding = parseFinding({ sort, status });
-  const request: PageRequest = { filter: finding.filter, sort: finding.sort, skip: 0, limit: PAGE };
+  const search = parseSearch({ sort, status });
+  const request: PageRequest = { filter: search.filter, sort: search.sort, skip: 0, limit: PAGE };
   // The position: the 80,000th contact in this order, found by offset once (the slow way the cursor avoids).
-  const [atDepth] = await createContactListingRepository(db).page(tenant, { ...request, skip: 80_000 - 1, limit: 0 });
+  const [atDepth] = await createContactSearchRepository(db).page(tenant, { ...request, skip: 80_000 - 1, limit: 0 });
   assert.ok(atDepth);
   const captured: CompiledQuery[] = [];
   const capture: KyselyPlugin = {
@@ -145,7 +145,7 @@ async function explainDeepPage(fx: ReturnType<typeof contactsFixture>, tenant: T
     },
     transformResult: async (args) => args.result,
   };
-  const rows = await createContactListingRepository(db.withPlugin(capture)).page(tenant, { ...request, after: positionOf(atDepth, finding.sort) });
+  const rows = await createContactSearchRepository(db.withPlugin(capture)).page(tenant, { ...request, after: positionOf(atDepth, search.sort) });
   assert.equal(rows.length, PAGE + 1);
   // Subqueries pass the plugin as they are built; the statement sent is compiled last.
   const query = captured[captured.length - 1]!;

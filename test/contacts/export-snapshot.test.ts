@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { createContactExport } from '../../src/contacts/contact-export.js';
+import { createContactExport } from '../../src/contacts/contact-export.service.js';
 import { createContactExportRepository } from '../../src/contacts/contact-export.repository.js';
-import { neutraliseCell } from '../../src/contacts/spreadsheet-cell.js';
+import { neutraliseCell } from '../../src/contacts/contact-csv.js';
 import fs from 'node:fs';
 import pg from 'pg';
 import { buildTestApp, contactInput, createTenant, uniquePhone } from '../helpers/app.js';
@@ -106,8 +106,8 @@ for (const dialect of DIALECTS) {
       const { store } = fx.store;
       /** Whether an export's snapshot is open: SQLite cannot checkpoint a write past it; PostgreSQL shows its session. */
       const snapshotOpen = async (): Promise<boolean> => {
-        if (dialect === 'sqlite') {
-          const [r] = store.sqlite!.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+        if (store.dialect === 'sqlite') {
+          const [r] = store.sqlite.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
           return r!.checkpointed < r!.log;
         }
         const { rows: found } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Papa from 'papaparse';
-import { createContactExport } from '../../src/contacts/contact-export.js';
+import { createContactExport } from '../../src/contacts/contact-export.service.js';
 import { createContactExportRepository } from '../../src/contacts/contact-export.repository.js';
 import { uniquePhone } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/stores.js';

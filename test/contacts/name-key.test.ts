@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { foldName, nameKeys, prefixRange } from '../../src/contacts/name-key.js';
-import { neutraliseCell, restoreCell } from '../../src/contacts/spreadsheet-cell.js';
+import { neutraliseCell, restoreCell } from '../../src/contacts/contact-csv.js';
 
 /** Code-point order, the order both stores compare keys in. */
 const cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import { createContactListingRepository } from '../../src/contacts/contact-listing.repository.js';
+import { createContactSearchRepository } from '../../src/contacts/contact-search.repository.js';
 import { createContactRepository } from '../../src/contacts/contact.repository.js';
-import { parseFinding, type ListQuery } from '../../src/contacts/contact-query.js';
+import { parseSearch, type SearchPageQuery } from '../../src/contacts/contact-search.js';
 import { nameKeys } from '../../src/contacts/name-key.js';
 import type { Database, NewContactRow } from '../../src/db/schema.js';
 import { newObjectId } from '../../src/shared/ids.js';
@@ -54,8 +54,8 @@ interface PgPlan {
 
 const planNodes = (plan: PgPlan): PgPlan[] => [plan, ...(plan.Plans ?? []).flatMap(planNodes)];
 
-/** Every statement the listing repository sends for one GET /contacts without a cursor: the page and the count. */
-async function statementsOf(db: Kysely<Database>, tenant: Tenant, query: ListQuery): Promise<CompiledQuery[]> {
+/** Every statement the search repository sends for one GET /contacts without a cursor: the page and the count. */
+async function statementsOf(db: Kysely<Database>, tenant: Tenant, query: SearchPageQuery): Promise<CompiledQuery[]> {
   const compiled: CompiledQuery[] = [];
   const executed: CompiledQuery[] = [];
   // Subqueries pass the plugin as they are built; the statement sent is the last one compiled before its result.
@@ -69,10 +69,10 @@ async function statementsOf(db: Kysely<Database>, tenant: Tenant, query: ListQue
       return args.result;
     },
   });
-  const finding = parseFinding(query);
-  const repo = createContactListingRepository(recording);
-  await repo.page(tenant, { filter: finding.filter, sort: finding.sort, skip: 0, limit: 10 });
-  await repo.count(tenant, finding.filter);
+  const search = parseSearch(query);
+  const repo = createContactSearchRepository(recording);
+  await repo.page(tenant, { filter: search.filter, sort: search.sort, skip: 0, limit: 10 });
+  await repo.count(tenant, search.filter);
   assert.ok(executed.length >= 2);
   return executed;
 }
@@ -130,7 +130,7 @@ for (const dialect of DIALECTS) {
 
     // maxRows: the most index entries any scan of the plan may read. walks: whether the page may walk the sort's
     // index (filtering as it goes), which only a dense match or no filter at all may do.
-    const cases: { name: string; query: ListQuery; maxRows: number; walks: boolean }[] = [
+    const cases: { name: string; query: SearchPageQuery; maxRows: number; walks: boolean }[] = [
       { name: 'the first page', query: {}, maxRows: 11, walks: true },
       { name: 'the first page of status=all', query: { status: 'all' }, maxRows: 22, walks: true },
       { name: 'the first page by -lastName', query: { sort: '-lastName' }, maxRows: 11, walks: true },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { RequestContext } from '../../src/auth/authenticator.js';
+import type { RequestContext } from '../../src/shared/request-context.js';
 import { registerErrorHandling } from '../../src/http/error-handler.js';
 import { idempotencyHooks } from '../../src/idempotency/idempotency.hooks.js';
 import { createIdempotencyService } from '../../src/idempotency/idempotency.service.js';

@@ -250,7 +250,7 @@ for (const dialect of DIALECTS) {
 
       // The first worker applies every row, then dies before it can say so.
       const jobs = createImportJobRepository(store.store.db, store.store.dialect);
-      const engineStore = store.store.dialect === 'sqlite' ? createSqliteImportStore(store.store.db, store.store.sqlite!) : createPostgresImportStore(store.store.pool!);
+      const engineStore = store.store.dialect === 'sqlite' ? createSqliteImportStore(store.store.db, store.store.sqlite) : createPostgresImportStore(store.store.pool);
       const dying = createImportRunner({
         jobs: { ...jobs, finish: async () => { throw new Error('killed'); } },
         store: engineStore, leaseMs: LEASE_SECONDS * 1000, batchRows: 100, now: Date.now,

@@ -9,7 +9,7 @@ import { ValidationError } from '../../src/shared/errors.js';
 import { createTenant, type Tenant } from '../helpers/app.js';
 import { HEADER, phoneBlock } from '../helpers/imports.js';
 import { createTestStore, DIALECTS, skipReason, type TestStore } from '../helpers/stores.js';
-import type { RequestContext } from '../../src/auth/authenticator.js';
+import type { RequestContext } from '../../src/shared/request-context.js';
 
 // Where a synchronous run keeps its upload while the request runs it (src/imports/imports.ts).
 const SCRATCH = path.join(os.tmpdir(), 'dialbook-sync-imports');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CSV_COLUMNS, mapHeader } from '../../src/imports/csv-header.js';
+import { CSV_COLUMNS, mapHeader } from '../../src/contacts/contact-csv.js';
 import { csvRecords, type CsvRecord } from '../../src/imports/csv-rows.js';
 import { decodeUtf8Text } from '../../src/imports/text-decoding.js';
 import { TooLargeError, UnsupportedMediaError, ValidationError } from '../../src/shared/errors.js';

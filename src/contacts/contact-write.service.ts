@@ -1,49 +1,31 @@
-import type { Kysely } from 'kysely';
-import type { RequestContext } from '../auth/authenticator.js';
 import { isUniqueViolation } from '../db/errors.js';
-import type { Store } from '../db/database.js';
-import type { Transact } from '../db/group-commit.js';
-import type { ContactRow, Database, NewContactRow } from '../db/schema.js';
-import { ConflictError, contactNotFound, TooLargeError, ValidationError, type ErrorDetail } from '../shared/errors.js';
+import type { ContactRow, NewContactRow } from '../db/schema.js';
+import type { TransactionRunner } from '../db/transaction.js';
+import { ConflictError, contactNotFound, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId, OBJECT_ID } from '../shared/ids.js';
-import { createContactBulk } from './contact-bulk.service.js';
-import { concurrentChange, phoneTaken, phoneTakenDetail, RACE_ATTEMPTS } from './contact-errors.js';
-import { createContactExport } from './contact-export.js';
-import { createContactExportRepository } from './contact-export.repository.js';
+import type { RequestContext } from '../shared/request-context.js';
+import { retry } from '../shared/retry.js';
+import { checkRequestSize, concurrentChange, phoneTaken, phoneTakenDetail, RACE_ATTEMPTS } from './contact-errors.js';
 import { checkContactChanges, checkNewContact, type ContactFields, type ContactInput } from './contact-input.js';
-import { createContactLifecycle } from './contact-lifecycle.service.js';
-import { createContactListing } from './contact-listing.service.js';
 import { toContact, type Contact } from './contact.mapper.js';
-import { createContactRepository, type ContactRepository } from './contact.repository.js';
+import type { ContactRepository } from './contact.repository.js';
 import { nameKeys } from './name-key.js';
 
-export interface ContactServiceDeps {
-  db: Kysely<Database>;
-  /** Where an export reads its one consistent state from (db/read-snapshot.ts). */
-  snapshot: Store['snapshot'];
-  /** Rows an export reads and writes at a time. */
-  exportChunkRows?: number;
-  /** How a write's transaction runs (SQLite: group commit, db/group-commit.ts); a plain transaction by default. */
-  transact?: Transact;
+export interface ContactWriteDeps {
+  /** Read outside any transaction: who holds a number, once a write has lost a race for it. */
+  contacts: Pick<ContactRepository, 'findActiveHolders'>;
+  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'findActiveHolders' | 'findById' | 'insertMany' | 'update'> }>;
   maxContactsPerRequest: number;
   now?: () => number;
 }
 
-/**
- * Contact writes and reads, callable from HTTP, the CLI or a job alike. Creating and updating live here; finding,
- * exporting, delete/restore and the bulk routes in their own files, gathered into one service below.
- */
-export function createContactService(deps: ContactServiceDeps) {
-  const { db } = deps;
+/** POST /contacts and PUT /contacts/{id}: creating and updating, callable from HTTP, the CLI or a job alike. */
+export function createContactWrite(deps: ContactWriteDeps) {
   const now = deps.now ?? Date.now;
-  const transact: Transact = deps.transact ?? ((work) => db.transaction().execute((trx) => work(trx)));
 
   /** Creates every contact or none; each failure names the element's index. */
   async function createContacts(ctx: RequestContext, inputs: ContactInput[]): Promise<Contact[]> {
-    if (inputs.length === 0) throw new ValidationError({ msg: 'Send at least one contact', code: 'EMPTY_REQUEST' });
-    if (inputs.length > deps.maxContactsPerRequest) {
-      throw new TooLargeError({ msg: `At most ${deps.maxContactsPerRequest} contacts per request (MAX_CONTACTS_PER_REQUEST)`, code: 'TOO_MANY_CONTACTS' });
-    }
+    checkRequestSize(inputs.length, deps.maxContactsPerRequest);
     const errors: ErrorDetail[] = [];
     const valid: { index: number; fields: ContactFields }[] = [];
     const firstIndexOf = new Map<string, number>();
@@ -62,49 +44,51 @@ export function createContactService(deps: ContactServiceDeps) {
       valid.push({ index, fields: checked.value });
     });
 
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await transact(async (trx) => {
-          const repo = createContactRepository(trx);
-          errors.push(...(await conflictsWithStore(repo, ctx, valid)));
-          if (errors.length > 0) throw failure(errors);
+    return retry(
+      () =>
+        deps.inTransaction(async ({ contacts }) => {
+          const found = [...errors, ...(await conflictsWithStore(contacts, ctx, valid))];
+          if (found.length > 0) throw failure(found);
           const t = now();
           const rows = valid.map(({ fields }) => newRow(ctx, fields, t));
-          await repo.insertMany(ctx, rows);
+          await contacts.insertMany(ctx, rows);
           return rows.map((row) => toContact(row as ContactRow));
-        });
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        // Another request took one of the numbers between the check and the insert; the index saw it.
-        const conflicts = await conflictsWithStore(createContactRepository(db), ctx, valid);
-        if (conflicts.length > 0) throw failure(conflicts);
-        // Nobody holds them now: the holder moved off the number meanwhile, so the attempt is made again.
-        if (attempt === RACE_ATTEMPTS) throw concurrentChange();
-      }
-    }
+        }),
+      {
+        attempts: RACE_ATTEMPTS,
+        // Another request took one of the numbers between the check and the insert; the index saw it. Nobody holds
+        // them now: the holder moved off the number meanwhile, so the attempt is made again.
+        retryOn: async (error) => {
+          if (!isUniqueViolation(error)) return false;
+          const conflicts = await conflictsWithStore(deps.contacts, ctx, valid);
+          if (conflicts.length > 0) throw failure(conflicts);
+          return true;
+        },
+        exhausted: concurrentChange,
+      },
+    );
   }
 
   /** Replaces the fields present, keeps the rest; the number stays unique among ACTIVE contacts. */
   async function updateContact(ctx: RequestContext, id: string, input: ContactInput): Promise<Contact> {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await applyUpdate(ctx, id, input);
-      } catch (error) {
-        if (!(error instanceof LostPhoneRace)) throw error;
-        // Another request took the number between the check and the write; the index saw it.
-        const [holder] = await createContactRepository(db).findActiveHolders(ctx, [error.phoneNumber]);
+    return retry(() => applyUpdate(ctx, id, input), {
+      attempts: RACE_ATTEMPTS,
+      // Another request took the number between the check and the write; the index saw it. Nobody holds it now:
+      // its holder moved off it meanwhile, so the attempt is made again.
+      retryOn: async (error) => {
+        if (!(error instanceof LostPhoneRace)) return false;
+        const [holder] = await deps.contacts.findActiveHolders(ctx, [error.phoneNumber]);
         if (holder) throw phoneTaken(error.phoneNumber, holder.id);
-        // Nobody holds it now: its holder moved off it meanwhile, so the attempt is made again.
-        if (attempt === RACE_ATTEMPTS) throw concurrentChange();
-      }
-    }
+        return true;
+      },
+      exhausted: concurrentChange,
+    });
   }
 
   async function applyUpdate(ctx: RequestContext, id: string, input: ContactInput): Promise<Contact> {
-    return transact(async (trx) => {
-      const repo = createContactRepository(trx);
-      const current = await repo.findById(ctx, id);
+    return deps.inTransaction(async ({ contacts }) => {
+      const current = await contacts.findById(ctx, id);
       if (!current) throw contactNotFound(id);
       const checked = checkContactChanges(input, { phoneNumber: current.phone_number, countryCode: current.country_code });
       if (!checked.ok) throw new ValidationError(checked.errors);
@@ -114,11 +98,11 @@ export function createContactService(deps: ContactServiceDeps) {
       }
       const newNumber = changes.phoneNumber;
       if (newNumber && newNumber !== current.phone_number && current.status === 'ACTIVE') {
-        const [holder] = await repo.findActiveHolders(ctx, [newNumber]);
+        const [holder] = await contacts.findActiveHolders(ctx, [newNumber]);
         if (holder && holder.id !== id) throw phoneTaken(newNumber, holder.id);
       }
       try {
-        const row = await repo.update(ctx, id, {
+        const row = await contacts.update(ctx, id, {
           ...(changes.firstName !== undefined && { first_name: changes.firstName }),
           ...(changes.lastName !== undefined && { last_name: changes.lastName }),
           ...(changes.salutation !== undefined && { salutation: changes.salutation }),
@@ -141,17 +125,10 @@ export function createContactService(deps: ContactServiceDeps) {
     });
   }
 
-  return {
-    createContacts,
-    updateContact,
-    ...createContactListing({ db }),
-    ...createContactExport({ rows: createContactExportRepository({ db, snapshot: deps.snapshot }), chunkRows: deps.exportChunkRows }),
-    ...createContactLifecycle({ transact, now }),
-    ...createContactBulk({ transact, maxContactsPerRequest: deps.maxContactsPerRequest, now, updateContact }),
-  };
+  return { createContacts, updateContact };
 }
 
-export type ContactService = ReturnType<typeof createContactService>;
+export type ContactWrite = ReturnType<typeof createContactWrite>;
 
 /** The unique index refused a new number inside a transaction; the holder is looked up once it is over. */
 class LostPhoneRace extends Error {
@@ -161,11 +138,11 @@ class LostPhoneRace extends Error {
 }
 
 async function conflictsWithStore(
-  repo: ContactRepository,
+  contacts: Pick<ContactRepository, 'findActiveHolders'>,
   ctx: RequestContext,
   valid: { index: number; fields: ContactFields }[],
 ): Promise<ErrorDetail[]> {
-  const holders = await repo.findActiveHolders(ctx, valid.map((v) => v.fields.phoneNumber));
+  const holders = await contacts.findActiveHolders(ctx, valid.map((v) => v.fields.phoneNumber));
   const holderOf = new Map(holders.map((h) => [h.phoneNumber, h.id]));
   return valid.flatMap(({ index, fields }) => {
     const holder = holderOf.get(fields.phoneNumber);

@@ -1,7 +1,7 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { ContactRow, Database } from '../db/schema.js';
-import type { Tenant } from './contact.repository.js';
-import type { ContactFilter, ContactSort, Position, SortField } from './contact-query.js';
+import type { Tenant } from '../shared/request-context.js';
+import type { ContactFilter, ContactSort, Position, SortField } from './contact-search.js';
 import type { KeyRange } from './name-key.js';
 import { createStreamCountsRepository } from './stream-counts.repository.js';
 
@@ -36,11 +36,11 @@ export function positionOf(row: ContactRow, sort: ContactSort): Position {
 }
 
 /**
- * Finding contacts. Each status is read along its own index, (stream_id, status, sort column, id), so that a page
+ * Searching contacts. Each status is read along its own index, (stream_id, status, sort column, id), so that a page
  * after a keyset position reads one page of index entries however deep it is; `status=all` reads a page from each
  * status and merges them.
  */
-export function createContactListingRepository(db: Kysely<Database>) {
+export function createContactSearchRepository(db: Kysely<Database>) {
   const matching = (tenant: Tenant, filter: ContactFilter, status: Status | undefined) => {
     let q = db.selectFrom('contacts').where('stream_id', '=', tenant.streamId).where('account_id', '=', tenant.accountId);
     if (status) q = q.where('status', '=', status);
@@ -162,4 +162,4 @@ export function createContactListingRepository(db: Kysely<Database>) {
   };
 }
 
-export type ContactListingRepository = ReturnType<typeof createContactListingRepository>;
+export type ContactSearchRepository = ReturnType<typeof createContactSearchRepository>;

@@ -2,25 +2,12 @@ import { createHash } from 'node:crypto';
 import { ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
 import { foldName, prefixRange, type KeyRange } from './name-key.js';
+import type { SearchQuery, SORT_PARAMS, STATUS_FILTERS } from './contact.schemas.js';
 import { normaliseLookupNumber } from './phone.js';
 
-/** The query parameters shared by GET /contacts and GET /contacts/export, as the route schema let them through. */
-export interface FindingQuery {
-  q?: string;
-  phoneNumber?: string;
-  countryCode?: string;
-  status?: StatusFilter;
-  sort?: SortParam;
-}
+export type { SearchPageQuery, SearchQuery } from './contact.schemas.js';
 
-export interface ListQuery extends FindingQuery {
-  skip?: number;
-  limit?: number;
-  after?: string;
-}
-
-export type StatusFilter = 'ACTIVE' | 'INACTIVE' | 'all';
-export const SORT_PARAMS = ['createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'lastName', '-lastName'] as const;
+export type StatusFilter = (typeof STATUS_FILTERS)[number];
 export type SortParam = (typeof SORT_PARAMS)[number];
 export type SortField = 'createdAt' | 'updatedAt' | 'lastName';
 
@@ -44,7 +31,8 @@ export interface Position {
   id: string;
 }
 
-export interface Finding {
+/** A search as the store reads it: filters normalised, the sort split into field and direction. */
+export interface Search {
   filter: ContactFilter;
   sort: ContactSort;
   /** Ties a cursor to the sort and filters it was made for. */
@@ -52,12 +40,11 @@ export interface Finding {
 }
 
 export const DEFAULT_LIMIT = 10;
-export const MAX_LIMIT = 100;
 /** `skip` walks past every contact it skips; deeper than this, a page is asked for by cursor. */
 export const MAX_SKIP = 10_000;
 
 /** Reads the filters and the sort; a phone number that could not be normalised is a 400 naming the parameter. */
-export function parseFinding(query: FindingQuery): Finding {
+export function parseSearch(query: SearchQuery): Search {
   const errors: ErrorDetail[] = [];
   const filter: ContactFilter = { status: query.status ?? 'ACTIVE' };
   if (query.phoneNumber !== undefined && query.phoneNumber.trim() !== '') {
@@ -89,8 +76,8 @@ interface CursorBody {
 }
 
 /** An opaque cursor: base64url of a small JSON object, not meant to be read or made by callers. */
-export function encodeCursor(finding: Finding, position: Position): string {
-  const body: CursorBody = { f: finding.fingerprint, k: position.key, i: position.id };
+export function encodeCursor(search: Search, position: Position): string {
+  const body: CursorBody = { f: search.fingerprint, k: position.key, i: position.id };
   return Buffer.from(JSON.stringify(body)).toString('base64url');
 }
 
@@ -100,20 +87,20 @@ function isFoldedKey(key: string): boolean {
   return !/\p{Cc}/u.test(key);
 }
 
-export function decodeCursor(raw: string, finding: Finding): Position {
+export function decodeCursor(raw: string, search: Search): Position {
   let body: Partial<CursorBody> | undefined;
   try {
     body = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<CursorBody>;
   } catch {
     body = undefined;
   }
-  const keyType = finding.sort.field === 'lastName' ? 'string' : 'number';
+  const keyType = search.sort.field === 'lastName' ? 'string' : 'number';
   const wellFormed =
     body !== null && typeof body === 'object' &&
     typeof body.f === 'string' && typeof body.i === 'string' && OBJECT_ID.test(body.i) &&
     typeof body.k === keyType && (keyType === 'string' ? isFoldedKey(body.k as string) : Number.isSafeInteger(body.k));
   if (!wellFormed) throw new ValidationError({ msg: 'after is not a cursor this service returned', code: 'INVALID_CURSOR', field: 'after' });
-  if (body!.f !== finding.fingerprint) {
+  if (body!.f !== search.fingerprint) {
     throw new ValidationError({ msg: 'after was returned for another sort or other filters; send the same q, phoneNumber, countryCode, status and sort with it', code: 'CURSOR_MISMATCH', field: 'after' });
   }
   return { key: body!.k!, id: body!.i! };

@@ -1,12 +1,11 @@
-import type { Kysely } from 'kysely';
-import type { RequestContext } from '../auth/authenticator.js';
-import type { ContactRow, Database } from '../db/schema.js';
+import type { ContactRow } from '../db/schema.js';
+import type { RequestContext } from '../shared/request-context.js';
 import { contactNotFound, ValidationError } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
-import { decodeCursor, DEFAULT_LIMIT, encodeCursor, MAX_SKIP, parseFinding, type ListQuery } from './contact-query.js';
-import { createContactListingRepository, positionOf } from './contact-listing.repository.js';
+import { decodeCursor, DEFAULT_LIMIT, encodeCursor, MAX_SKIP, parseSearch, type SearchPageQuery } from './contact-search.js';
+import { positionOf, type ContactSearchRepository } from './contact-search.repository.js';
 import { toContact, type Contact } from './contact.mapper.js';
-import { createContactRepository } from './contact.repository.js';
+import type { ContactRepository } from './contact.repository.js';
 
 /**
  * A page of GET /contacts: the vendor's envelope, plus `nextCursor` while there are more. A page asked for by
@@ -25,19 +24,24 @@ export interface ContactPage {
   nextCursor?: string;
 }
 
-export function createContactListing(deps: { db: Kysely<Database> }) {
-  const { db } = deps;
+export interface ContactSearchDeps {
+  contacts: Pick<ContactRepository, 'findById'>;
+  search: Pick<ContactSearchRepository, 'count' | 'page'>;
+}
 
-  async function listContacts(ctx: RequestContext, query: ListQuery): Promise<ContactPage> {
-    const finding = parseFinding(query);
-    const { filter, sort } = finding;
+/** GET /contacts (a page of a search) and GET /contacts/{id}. */
+export function createContactSearch(deps: ContactSearchDeps) {
+
+  async function searchContacts(ctx: RequestContext, query: SearchPageQuery): Promise<ContactPage> {
+    const search = parseSearch(query);
+    const { filter, sort } = search;
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const repo = createContactListingRepository(db);
+    const repo = deps.search;
     if (query.after !== undefined) {
       if (query.skip) {
         throw new ValidationError({ msg: 'skip cannot be combined with after: a cursor already says where the page starts', code: 'SKIP_WITH_CURSOR', field: 'skip' });
       }
-      const after = decodeCursor(query.after, finding);
+      const after = decodeCursor(query.after, search);
       return pageOf(await repo.page(ctx, { filter, sort, after, skip: 0, limit }));
     }
     const skip = query.skip ?? 0;
@@ -65,7 +69,7 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
         results: page.map(toContact),
         limit,
         hasMore,
-        ...(hasMore && { nextCursor: encodeCursor(finding, positionOf(page[page.length - 1]!, sort)) }),
+        ...(hasMore && { nextCursor: encodeCursor(search, positionOf(page[page.length - 1]!, sort)) }),
       };
     }
   }
@@ -73,10 +77,12 @@ export function createContactListing(deps: { db: Kysely<Database> }) {
   /** One contact of the stream, ACTIVE or INACTIVE. */
   async function getContact(ctx: RequestContext, id: string): Promise<Contact> {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
-    const row = await createContactRepository(db).findById(ctx, id);
+    const row = await deps.contacts.findById(ctx, id);
     if (!row) throw contactNotFound(id);
     return toContact(row);
   }
 
-  return { listContacts, getContact };
+  return { searchContacts, getContact };
 }
+
+export type ContactSearch = ReturnType<typeof createContactSearch>;

@@ -1,30 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { contactBulkRoutes } from './contact-bulk.routes.js';
-import { contactFindRoutes } from './contact-find.routes.js';
+import { errorResponses, streamParams, type StreamParams } from '../http/schemas.js';
 import type { ContactInput } from './contact-input.js';
-import { contactLifecycleRoutes } from './contact-lifecycle.routes.js';
-import { contactParams, errorResponses, streamParams } from './contact.schemas.js';
-import type { ContactService } from './contact.service.js';
+import { contactParams, type ContactParams } from './contact.schemas.js';
+import type { ContactWrite } from './contact-write.service.js';
 
-export interface ContactRoutesDeps {
-  contacts: Pick<
-    ContactService,
-    | 'createContacts' | 'updateContact' | 'listContacts' | 'getContact' | 'exportContacts'
-    | 'deleteContact' | 'restoreContact' | 'bulkDelete' | 'bulkUpdate'
-  >;
-}
-
-/**
- * The contacts family, mounted under `/agentassist/api/v1/public/:streamId`: POST /contacts and PUT /contacts/{id}
- * here, the rest in the plugins registered below. Static paths (`export`, `bulk-delete`, `bulk-update`,
- * `import-contacts`) win over `:id` in the router, so they are never read as contact ids.
- */
-export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsync {
+/** POST /contacts and PUT /contacts/{id}. */
+export function contactWriteRoutes(deps: { write: ContactWrite }): FastifyPluginAsync {
   return async (app) => {
-    // Contacts are JSON only; Fastify would otherwise hand a text/plain body on as a string.
-    app.removeContentTypeParser('text/plain');
-
-    app.post<{ Params: { streamId: string }; Body: ContactInput[] }>('/contacts', {
+    app.post<{ Params: StreamParams; Body: ContactInput[] }>('/contacts', {
       schema: {
         tags: ['contacts'],
         summary: 'Create contacts',
@@ -45,10 +28,10 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsync {
           request.body = [request.body as ContactInput];
         }
       },
-      handler: async (request) => deps.contacts.createContacts(request.ctx, request.body),
+      handler: async (request) => deps.write.createContacts(request.ctx, request.body),
     });
 
-    app.put<{ Params: { streamId: string; id: string }; Body: ContactInput }>('/contacts/:id', {
+    app.put<{ Params: ContactParams; Body: ContactInput }>('/contacts/:id', {
       schema: {
         tags: ['contacts'],
         summary: 'Update a contact',
@@ -59,11 +42,7 @@ export function contactRoutes(deps: ContactRoutesDeps): FastifyPluginAsync {
         body: { $ref: 'ContactInput#' },
         response: { 200: { description: 'The updated contact', $ref: 'Contact#' }, ...errorResponses },
       },
-      handler: async (request) => deps.contacts.updateContact(request.ctx, request.params.id, request.body),
+      handler: async (request) => deps.write.updateContact(request.ctx, request.params.id, request.body),
     });
-
-    await app.register(contactFindRoutes(deps));
-    await app.register(contactLifecycleRoutes(deps));
-    await app.register(contactBulkRoutes(deps));
   };
 }

@@ -1,12 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { RequestContext } from '../auth/authenticator.js';
-import { CSV_COLUMNS } from '../imports/csv-header.js';
-import { parseFinding, type FindingQuery } from './contact-query.js';
+import type { RequestContext } from '../shared/request-context.js';
+import { csvField, csvLine, EXPORT_COLUMNS } from './contact-csv.js';
+import { parseSearch, type SearchQuery } from './contact-search.js';
 import { EXPORT_ROW, type ContactExportRepository, type ExportRow } from './contact-export.repository.js';
-import { neutraliseCell } from './spreadsheet-cell.js';
-
-/** The import's six columns, so the file imports back, then what only the export knows. */
-export const EXPORT_COLUMNS = [...CSV_COLUMNS, 'id', 'status', 'createdAt', 'updatedAt'] as const;
 
 /**
  * Rows read, and written as one piece of the file, at a time. Small enough that a chunk's values die young (a
@@ -29,8 +25,8 @@ export function createContactExport(deps: { rows: Pick<ContactExportRepository, 
    * is still an error answer rather than a broken download. The file's reader must be consumed to its end or
    * ended early with `return()` (a stream made of it does that when destroyed): either gives the snapshot back.
    */
-  async function exportContacts(ctx: RequestContext, query: FindingQuery): Promise<AsyncIterable<string>> {
-    const { filter, sort } = parseFinding(query);
+  async function exportContacts(ctx: RequestContext, query: SearchQuery): Promise<AsyncIterable<string>> {
+    const { filter, sort } = parseSearch(query);
     const cursor = await deps.rows.open(ctx, filter, sort, chunkRows);
     let rows: ExportRow[];
     try {
@@ -74,6 +70,8 @@ export function createContactExport(deps: { rows: Pick<ContactExportRepository, 
   return { exportContacts };
 }
 
+export type ContactExport = ReturnType<typeof createContactExport>;
+
 /**
  * CSV records of rows, written straight from their values (no object per row). The id (24 hex digits), the status
  * (a word) and the times (ISO 8601 of a time after 1970, a digit first) can neither start a formula nor need quotes,
@@ -101,20 +99,3 @@ function isoTime(millis: number): string {
   }
   return lastIso;
 }
-
-/** One RFC 4180 record: CRLF-terminated, a field quoted when it holds a comma, a quote or a line break. */
-export function csvLine(values: readonly string[]): string {
-  return values.map(csvField).join(',') + '\r\n';
-}
-
-/** A cell a spreadsheet would run as a formula neutralised (spreadsheet-cell.ts), then quoted if need be. */
-function csvField(value: string): string {
-  // Most cells need neither: one test tells.
-  if (!NEEDS_CARE.test(value)) return value;
-  const cell = neutraliseCell(value);
-  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
-}
-
-const NEEDS_QUOTES = /[",\r\n]/;
-/** A cell neutraliseCell might change (a quote or a formula character first) or that needs quotes. */
-const NEEDS_CARE = /^['=+\-@\t\r]|[",\r\n]/;
