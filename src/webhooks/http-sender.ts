@@ -66,8 +66,9 @@ export function createHttpSender(options: SenderOptions) {
         },
       );
       // The whole try, not only an idle socket, ends at the timeout.
-      const timer = setTimeout(() => request.destroy(Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'TIMEOUT' })), options.timeoutMs);
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${options.timeoutMs} ms`), { code: 'TIMEOUT' })));
+      const timedOut = () => request.destroy(new Error(`timed out: no answer within ${options.timeoutMs} ms`));
+      const timer = setTimeout(timedOut, options.timeoutMs);
+      request.on('timeout', timedOut);
       request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ? `${error.code}: ${error.message}` : error.message, latencyMs: latency() }));
       request.on('close', () => clearTimeout(timer));
       request.end(body);

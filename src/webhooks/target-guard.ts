@@ -61,8 +61,7 @@ export function guardedLookup(allowPrivate: boolean): net.LookupFunction {
       const list = addresses as dns.LookupAddress[];
       const usable = allowPrivate ? list : list.filter((a) => !isPrivateAddress(a.address));
       if (usable.length === 0) {
-        const refused = Object.assign(new Error(`${hostname} resolves only to private or loopback addresses`), { code: 'PRIVATE_TARGET' });
-        return callback(refused, '', 0);
+        return callback(new Error(`${hostname} resolves only to private or loopback addresses`), '', 0);
       }
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, usable);
       callback(null, usable[0]!.address, usable[0]!.family);
