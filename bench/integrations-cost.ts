@@ -4,7 +4,7 @@
 //   - POST /contacts of one contact, BENCH_POSTS requests (default 2,000) over 8 connections: requests/s.
 // The baseline is another checkout's build: BENCH_BASELINE=/path/to/checkout (with dist/ built). Cases that need an
 // endpoint (`+endpoint`) add one webhook endpoint to the stream with WEBHOOK_WORKERS=0, so the outbox writes its
-// event and delivery rows and nothing is sent. Stores: BENCH_STORES=sqlite,postgres. Usage:
+// event and delivery rows and nothing is sent. Stores: BENCH_STORES=sqlite,postgres; BENCH_KINDS=import,post. Usage:
 //   npm run build && BENCH_BASELINE=/tmp/dialbook-base npx tsx bench/integrations-cost.ts
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const POSTS = Number(process.env.BENCH_POSTS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
+const KINDS = (process.env.BENCH_KINDS ?? 'import,post').split(',');
 const PG_ADMIN = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BASELINE = process.env.BENCH_BASELINE;
 if (!BASELINE || !fs.existsSync(path.join(BASELINE, 'dist/cli/main.js'))) throw new Error('BENCH_BASELINE must name a checkout with dist/ built');
@@ -124,7 +125,7 @@ async function postCase(root: string, kind: string, withEndpoint: boolean): Prom
       for (;;) {
         const i = next++;
         if (i >= POSTS) return;
-        const body = JSON.stringify({ firstName: 'Bench', lastName: `L${i}`, salutation: 'Mr', cellPhone: { phoneNumber: String(9_000_000_000 + i), countryCode: '+91', extension: '' } });
+        const body = JSON.stringify({ firstName: 'Bench', lastName: `L${i}`, salutation: 'Mr', cellPhone: { phoneNumber: String(9_000_000_000 + i), countryCode: '+91', extension: '+' } });
         const r = await fetch(url, { method: 'POST', headers, body });
         if (r.status !== 200) throw new Error(`POST: ${r.status} ${await r.text()}`);
         await r.arrayBuffer();
@@ -141,12 +142,16 @@ async function postCase(root: string, kind: string, withEndpoint: boolean): Prom
 
 const cases: { name: string; run: () => Promise<number> }[] = [];
 for (const kind of STORES) {
-  cases.push({ name: `${kind} import, baseline`, run: () => importCase(BASELINE, kind, false) });
-  cases.push({ name: `${kind} import, history`, run: () => importCase(BRANCH, kind, false) });
-  cases.push({ name: `${kind} import, history + endpoint`, run: () => importCase(BRANCH, kind, true) });
-  cases.push({ name: `${kind} POST, baseline`, run: () => postCase(BASELINE, kind, false) });
-  cases.push({ name: `${kind} POST, history`, run: () => postCase(BRANCH, kind, false) });
-  cases.push({ name: `${kind} POST, history + endpoint`, run: () => postCase(BRANCH, kind, true) });
+  if (KINDS.includes('import')) {
+    cases.push({ name: `${kind} import, baseline`, run: () => importCase(BASELINE, kind, false) });
+    cases.push({ name: `${kind} import, history`, run: () => importCase(BRANCH, kind, false) });
+    cases.push({ name: `${kind} import, history + endpoint`, run: () => importCase(BRANCH, kind, true) });
+  }
+  if (KINDS.includes('post')) {
+    cases.push({ name: `${kind} POST, baseline`, run: () => postCase(BASELINE, kind, false) });
+    cases.push({ name: `${kind} POST, history`, run: () => postCase(BRANCH, kind, false) });
+    cases.push({ name: `${kind} POST, history + endpoint`, run: () => postCase(BRANCH, kind, true) });
+  }
 }
 const results = new Map<string, number[]>();
 console.log(`rows ${ROWS}, posts ${POSTS}, rounds ${ROUNDS}; load at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);

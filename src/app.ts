@@ -86,13 +86,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockSkewSeconds: config.jwtClockSkewSeconds,
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
+  const transact = createTransact(store);
   const contacts = createContacts({
     store,
-    transact: createTransact(store),
+    transact,
     maxContactsPerRequest: config.maxContactsPerRequest,
     exportChunkRows: config.exportChunkRows,
   });
-  const imports = createImports({ store, config, log: app.log });
+  const imports = createImports({ store, config, log: app.log, transact });
   // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
   app.addHook('onReady', async () => imports.worker.start());
   app.addHook('onClose', async () => imports.worker.stop());

@@ -8,7 +8,7 @@ import type { OutboxEvent } from '../webhooks/webhook-events.js';
 import { toContact } from './contact.mapper.js';
 
 /** One change to one contact, as the write that made it saw it. */
-export interface ContactWrite {
+export interface ContactChange {
   action: 'created' | 'updated' | 'deleted' | 'restored' | 'reverted';
   /** The contact before the change; absent for a new one. */
   before?: ContactRow;
@@ -27,7 +27,7 @@ export function createContactChangeLog(trx: Kysely<Database>) {
   const history = createHistoryRepository(trx);
   const outbox = createOutbox(trx);
   return {
-    async record(tenant: Tenant, actor: Pick<Actor, 'userId' | 'appId'>, writes: ContactWrite[], now: number): Promise<void> {
+    async record(tenant: Tenant, actor: Pick<Actor, 'userId' | 'appId'>, writes: ContactChange[], now: number): Promise<void> {
       if (writes.length === 0) return;
       const events: OutboxEvent[] = [];
       const rows = writes.map((w) => {

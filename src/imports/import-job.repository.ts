@@ -62,6 +62,11 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .executeTakeFirst();
     },
 
+    /** A job or synchronous run by id alone: for the event of its end, which its runner, not a caller, asks for. */
+    async byId(id: string): Promise<ImportJobRow | undefined> {
+      return db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
     /**
      * Newest first, by creation time and then id (ids alone order jobs of one process only); `before` is the last
      * job of the previous page.
@@ -169,6 +174,31 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .where('lease_token', '=', token)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
+    },
+
+    /** Takes a finished job's revert: none ran, or one that started before `staleBefore` died with its process. */
+    async claimRevert(tenant: Tenant, id: string, now: number, staleBefore: number): Promise<boolean> {
+      const r = await db
+        .updateTable('import_jobs')
+        .set({ revert: JSON.stringify({ startedAt: now }), updated_at: now })
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .where('state', 'in', FINISHED)
+        // A revert under way has bumped updated_at when it started.
+        .where((eb) => eb.or([eb('revert', 'is', null), eb('updated_at', '<', staleBefore)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+
+    async finishRevert(tenant: Tenant, id: string, outcome: object, now: number): Promise<void> {
+      await db
+        .updateTable('import_jobs')
+        .set({ state: 'reverted', revert: JSON.stringify(outcome), updated_at: now })
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .execute();
     },
 
     async removeFailures(id: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ContactRow, ImportJobRow } from '../db/schema.js';
 import type { TransactionRunner } from '../db/transaction.js';
-import type { ContactChangeLog, ContactWrite } from '../contacts/contact-change-log.js';
+import type { ContactChangeLog, ContactChange } from '../contacts/contact-change-log.js';
 import type { ContactRepository } from '../contacts/contact.repository.js';
 import { nameKeys } from '../contacts/name-key.js';
 import type { FieldChanges } from '../history/contact-diff.js';
@@ -74,7 +74,7 @@ export function createImportRevert(deps: ImportRevertDeps) {
         const now = deps.now();
         // Counted once the batch commits.
         const part = { deactivated: 0, restored: 0, skippedIds: [] as string[] };
-        const writes: ContactWrite[] = [];
+        const writes: ContactChange[] = [];
         const toDeactivate: string[] = [];
         for (const entry of imported) {
           const row = current.get(entry.contact_id);
