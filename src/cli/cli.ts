@@ -10,6 +10,7 @@ import { createTenancyService, type TenancyService } from '../tenancy/tenancy.se
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
 import { registerUserCommands } from './users-command.js';
+import { registerWebhookCommands } from './webhooks-command.js';
 
 export { UsageError };
 
@@ -199,5 +200,6 @@ committed stay).`,
     });
 
   registerUserCommands(program, config);
+  registerWebhookCommands(program, config);
   return program;
 }
