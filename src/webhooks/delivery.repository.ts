@@ -42,6 +42,15 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
      * claimer has locked instead of waiting for it.
      */
     async claim(token: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+      // A read first: an idle worker polls with it alone, and takes no write lock (SQLite) to find nothing due.
+      const due = await db
+        .selectFrom('webhook_deliveries')
+        .select('event_seq')
+        .where('state', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .limit(1)
+        .executeTakeFirst();
+      if (!due) return [];
       const lock = dialect === 'postgres' ? sql`for update of d skip locked` : sql``;
       const claimed = await sql<{ endpoint_id: string; event_seq: number | string; round_attempts: number; attempts: number }>`
         update webhook_deliveries set lease_token = ${token}, lease_expires_at = ${now + leaseMs}
