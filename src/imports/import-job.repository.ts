@@ -18,6 +18,8 @@ export interface NewJob {
 }
 
 const FINISHED: ImportJobState[] = ['completed', 'failed', 'cancelled'];
+/** Finished, or reverted after: gone once the retention period is over. */
+const ENDED: ImportJobState[] = [...FINISHED, 'reverted'];
 
 /** Import jobs and their failures. Every read a caller makes is scoped to its tenant first. */
 export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect) {
@@ -217,7 +219,7 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .select('id')
         .where((eb) =>
           eb.or([
-            eb.and([eb('state', 'in', FINISHED), eb('finished_at', '<', before)]),
+            eb.and([eb('state', 'in', ENDED), eb('finished_at', '<', before)]),
             eb.and([eb('kind', '=', 'sync'), eb('state', '=', 'running'), eb('lease_expires_at', '<', staleBefore)]),
           ]),
         )

@@ -224,3 +224,31 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('webhook delivery without WEBHOOK_ALLOW_PRIVATE_TARGETS', () => {
+  const f = useApiFixture('sqlite', { WEBHOOK_POLL_MS: '20', WEBHOOK_RETRY_SCHEDULE: '50ms' });
+  let receiver: Receiver;
+  before(async () => {
+    receiver = await startReceiver();
+  });
+  after(async () => receiver.close());
+
+  test('refuses at delivery time an endpoint that reaches a loopback address: the try is logged, nothing is sent', async () => {
+    // Saved as if it had passed the check when it was made (a name that resolved outward then).
+    const id = '0123456789abcdef01234567';
+    await f.store.store.db
+      .insertInto('webhook_endpoints')
+      .values({ id, stream_id: f.tenant.streamId, account_id: f.tenant.accountId, url: receiver.url, events: '*', description: '', secret: 'whsec_' + Buffer.alloc(32).toString('base64'), previous_secret: null, previous_secret_until: null, disabled: 0, disabled_reason: null, created_at: Date.now(), updated_at: Date.now() })
+      .execute();
+    await publish(f.store.store, f.tenant, [contactEvent('inward', 1)]);
+    let delivery: any;
+    for (let i = 0; i < 200 && delivery?.state !== 'failed'; i++) {
+      delivery = (await f.api.app.inject({ method: 'GET', url: `${f.tenant.base}/webhooks/${id}/deliveries`, headers: f.tenant.headers })).json().results[0];
+      await sleep(20);
+    }
+    assert.equal(delivery.state, 'failed');
+    assert.equal(delivery.log.length, 2);
+    assert.ok(delivery.log.every((a: any) => a.status === null && /private or loopback/.test(a.error)), JSON.stringify(delivery.log));
+    assert.equal(receiver.received.length, 0);
+  });
+});
