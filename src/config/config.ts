@@ -62,6 +62,8 @@ export interface Config {
   readonly webhookRetrySchedule: readonly number[];
   /** Lets webhooks reach loopback and private addresses (tests, a receiver on the same network). */
   readonly webhookAllowPrivateTargets: boolean;
+  /** How long delivered and failed webhook deliveries, their log and their events are kept. */
+  readonly webhookRetentionDays: number;
   /** After a secret rotation, how long the old secret still signs beside the new one. */
   readonly webhookSecretGraceSeconds: number;
 }
@@ -116,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 10, 600_000),
     webhookRetrySchedule: schedule(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
     webhookAllowPrivateTargets: bool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    webhookRetentionDays: int(env, 'WEBHOOK_RETENTION_DAYS', 7, 1, 3650),
     webhookSecretGraceSeconds: int(env, 'WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 30 * 86_400),
   };
   // Each import worker on PostgreSQL holds a connection for its batch, reads its upload through another and renews its

@@ -16,6 +16,8 @@ export interface DeliveryWorkerDeps {
   /** A try's timeout; the lease outlasts it, so a live worker never loses a delivery to another. */
   timeoutMs: number;
   pollMs: number;
+  /** Ended deliveries (and their log and events) are kept this long. */
+  retentionMs: number;
   now: () => number;
   log: { warn(obj: unknown, msg: string): void };
 }
@@ -32,6 +34,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const active = new Set<Promise<void>>();
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> = Promise.resolve();
+
+  async function sweep(): Promise<void> {
+    try {
+      // A thousand at a time, until none is left.
+      while (running && (await deps.deliveries.sweep(deps.now() - deps.retentionMs)) === 1000);
+    } catch (error) {
+      deps.log.warn({ err: error }, 'webhook retention sweep failed');
+    }
+  }
 
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -97,6 +110,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (running || deps.concurrency === 0) return;
       running = true;
       loop = poll();
+      const sweepNow = () => {
+        sweeping = sweeping.then(sweep);
+      };
+      sweepNow();
+      sweeper = setInterval(sweepNow, 3600_000);
+      sweeper.unref();
     },
     /** Events were committed here: look now rather than at the next poll. */
     kick(): void {
@@ -105,9 +124,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     /** Stops claiming; tries under way finish and are logged. */
     async stop(): Promise<void> {
       running = false;
+      if (sweeper) clearInterval(sweeper);
       wake?.();
       await loop;
       await Promise.allSettled([...active]);
+      await sweeping;
     },
   };
 }

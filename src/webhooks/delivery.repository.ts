@@ -169,6 +169,30 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
     },
 
     /**
+     * Removes deliveries that ended before `before` with their log, then the events no delivery refers to any more
+     * (made before `before`: a newer one may be in a transaction that has not added its deliveries yet).
+     */
+    async sweep(before: number): Promise<number> {
+      const ended = await db
+        .selectFrom('webhook_deliveries')
+        .select(['endpoint_id', 'event_seq'])
+        .where('state', '!=', 'pending')
+        .where('finished_at', '<', before)
+        .limit(1000)
+        .execute();
+      for (const d of ended) {
+        await db.deleteFrom('webhook_attempts').where('endpoint_id', '=', d.endpoint_id).where('event_seq', '=', d.event_seq).execute();
+        await db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', d.endpoint_id).where('event_seq', '=', d.event_seq).where('state', '!=', 'pending').execute();
+      }
+      await db
+        .deleteFrom('webhook_events')
+        .where('created_at', '<', before)
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries as d').select('d.event_seq').whereRef('d.event_seq', '=', 'webhook_events.seq'))))
+        .execute();
+      return ended.length;
+    },
+
+    /**
      * Queues deliveries again from the start of the schedule (same event, same webhook-id): one, or (`eventSeq`
      * undefined) every failed one of the endpoint. A delivery being tried right now is left to its try.
      */

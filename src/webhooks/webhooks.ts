@@ -8,7 +8,7 @@ import { createWebhookEndpoints } from './webhook-endpoint.service.js';
 
 export type WebhooksConfig = Pick<
   Config,
-  'webhookWorkers' | 'webhookTimeoutMs' | 'webhookPollMs' | 'webhookRetrySchedule' | 'webhookAllowPrivateTargets' | 'webhookSecretGraceSeconds'
+  'webhookWorkers' | 'webhookRetentionDays' | 'webhookTimeoutMs' | 'webhookPollMs' | 'webhookRetrySchedule' | 'webhookAllowPrivateTargets' | 'webhookSecretGraceSeconds'
 >;
 
 /** Webhooks wired for one store: the endpoints' service and the delivery worker. */
@@ -25,6 +25,7 @@ export function createWebhooks(deps: { store: Store; config: WebhooksConfig; log
     schedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
     pollMs: config.webhookPollMs,
+    retentionMs: config.webhookRetentionDays * 86_400_000,
     now,
     log: deps.log,
   });

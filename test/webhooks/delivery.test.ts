@@ -211,6 +211,24 @@ for (const dialect of DIALECTS) {
       await call('DELETE', `/webhooks/${ep.id}`);
     });
 
+    test('the retention sweep removes ended deliveries, their log and their events, and keeps pending ones', async () => {
+      const ep = await endpoint('sweep');
+      receiver.verifyWith(ep.secret);
+      receiver.answerWith((r) => (r.event?.data?.contact?.id === 'sweep-pending' ? { status: 500 } : { status: 204 }));
+      await publish(f.store.store, f.tenant, [contactEvent('sweep-done', 1), contactEvent('sweep-pending', 1)]);
+      await receiver.until(() => mine('sweep-done').length === 1 && mine('sweep-pending').length >= 1);
+      await sleep(100);
+      const { createDeliveryRepository } = await import('../../src/webhooks/delivery.repository.js');
+      const swept = await createDeliveryRepository(f.store.store.db, f.store.store.dialect).sweep(Date.now() + 1);
+      assert.ok(swept >= 1);
+      const left = (await call('GET', `/webhooks/${ep.id}/deliveries`)).json().results;
+      assert.deepEqual(left.map((d: any) => d.state), ['pending']);
+      const doneId = mine('sweep-done')[0]!.id;
+      assert.equal(await f.store.store.db.selectFrom('webhook_events').select('id').where('id', '=', doneId).executeTakeFirst(), undefined);
+      assert.equal((await f.store.store.db.selectFrom('webhook_attempts').select('attempt').where('endpoint_id', '=', ep.id).execute()).length > 0, true, 'the pending one keeps its log');
+      await call('DELETE', `/webhooks/${ep.id}`);
+    });
+
     test('events go only to endpoints subscribed to their type', async () => {
       const ep = await endpoint('filtered', { events: ['contact.deleted'] });
       receiver.verifyWith(ep.secret);
