@@ -1,7 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { contactParams } from '../contacts/contact.schemas.js';
-import { errorResponses } from '../http/schemas.js';
-import { pageQuery } from '../imports/import.schemas.js';
+import { cursorPageQuery, errorResponses } from '../http/schemas.js';
 import type { HistoryService } from './history.service.js';
 
 const change = { type: 'object', properties: { from: { type: ['string', 'null'] }, to: { type: ['string', 'null'] } }, required: ['from', 'to'] } as const;
@@ -24,6 +22,12 @@ export const historyEntrySchema = {
   required: ['at', 'action', 'userId', 'appId', 'changes'],
 } as const;
 
+const contactParams = {
+  type: 'object',
+  properties: { streamId: { type: 'string' }, id: { type: 'string' } },
+  required: ['streamId', 'id'],
+} as const;
+
 /** GET /contacts/{id}/history. */
 export function historyRoutes(deps: { history: HistoryService }): FastifyPluginAsync {
   return async (app) => {
@@ -32,7 +36,7 @@ export function historyRoutes(deps: { history: HistoryService }): FastifyPluginA
         tags: ['contacts'],
         summary: 'Every change to a contact, newest first',
         params: contactParams,
-        querystring: pageQuery,
+        querystring: cursorPageQuery,
         response: {
           ...errorResponses,
           200: {

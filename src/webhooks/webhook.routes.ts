@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses, streamParams } from '../http/schemas.js';
+import { cursorPageQuery as pageQuery, errorResponses, streamParams } from '../http/schemas.js';
 import type { DeliveryState } from '../db/schema.js';
-import { pageQuery } from '../imports/import.schemas.js';
 import type { EndpointChanges, NewEndpoint, WebhookEndpoints } from './webhook-endpoint.service.js';
 import { deliveryParams, endpointChangesBody, endpointParams, newEndpointBody, pageOf } from './webhook.schemas.js';
 
