@@ -1,17 +1,21 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
-import { openStore } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
 import type { Tenant } from '../shared/request-context.js';
-import { createTenancyService } from '../tenancy/tenancy.service.js';
-import { createDeliveryRepository } from '../webhooks/delivery.repository.js';
-import { createWebhookEndpointRepository } from '../webhooks/webhook-endpoint.repository.js';
-import { createWebhookEndpoints, type WebhookEndpoints } from '../webhooks/webhook-endpoint.service.js';
+import type { WebhookEndpoints } from '../webhooks/webhook-endpoint.service.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhooks/webhook-events.js';
 import { UsageError } from './errors.js';
 
 /** The endpoints' service over the store, for the stream `--stream` names (its account looked up). */
 async function withEndpoints<T>(config: Config, streamId: string, fn: (webhooks: WebhookEndpoints, tenant: Tenant) => Promise<T>): Promise<T> {
+  // Loaded when a webhooks command runs: every other command starts without them.
+  const [{ openStore }, { migrateToLatest }, { createTenancyService }, { createDeliveryRepository }, { createWebhookEndpointRepository }, { createWebhookEndpoints }] = await Promise.all([
+    import('../db/database.js'),
+    import('../db/migrate.js'),
+    import('../tenancy/tenancy.service.js'),
+    import('../webhooks/delivery.repository.js'),
+    import('../webhooks/webhook-endpoint.repository.js'),
+    import('../webhooks/webhook-endpoint.service.js'),
+  ]);
   const store = openStore(config.database, { poolSize: 2 });
   try {
     await migrateToLatest(store.db);
