@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createSharedState, type SharedState } from './auth/shared-state.js';
@@ -10,6 +11,20 @@ export interface RunningServer {
   address: string;
   /** Stops taking requests, lets those under way finish (up to the grace period), then closes the store. */
   stop(): Promise<void>;
+}
+
+/** Whether logs are for a person: LOG_FORMAT=pretty, or (auto) standard output is a terminal. */
+function pretty(config: Config): boolean {
+  return config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
+}
+
+/**
+ * pino-pretty as the log's stream, written synchronously so the last line (the server stopped) is out before the
+ * process exits; loaded only when used, so a JSON log costs nothing of it.
+ */
+async function prettyStream(): Promise<DestinationStream> {
+  const { default: pinoPretty } = await import('pino-pretty');
+  return pinoPretty({ sync: true, translateTime: 'SYS:standard', ignore: 'pid,hostname', singleLine: true });
 }
 
 /** Opens the store, brings its schema up to date, and listens. */
@@ -31,6 +46,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         level: config.logLevel,
         // Fastify logs no headers by default; should a header ever be logged, credentials stay out.
         redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers.cookie', '*.clientSecret', '*.token'],
+        ...(pretty(config) && { stream: await prettyStream() }),
       },
     });
     const address = await app.listen({ host: config.host, port: config.port });
@@ -68,7 +84,10 @@ export function stopOnSignals(server: RunningServer): void {
     process.once(signal, () => {
       server.app.log.info({ signal }, 'stopping');
       server.stop().then(
-        () => process.exit(0),
+        () => {
+          server.app.log.info('stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
           server.app.log.error({ err: error }, 'stop failed');
           process.exit(1);

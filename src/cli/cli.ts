@@ -6,31 +6,14 @@ import { SUPPORTED_ALGORITHMS, type Algorithm } from '../tenancy/app-credentials
 import type { Config } from '../config/config.js';
 import { openStore } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { createTenancyService, type TenancyService } from '../tenancy/tenancy.service.js';
 import { UsageError } from './errors.js';
 import type { ImportCommandOptions } from './import-command.js';
+import { print } from './output.js';
+import { registerTenancyCommands, withTenancy } from './tenancy-commands.js';
 import { registerUserCommands } from './users-command.js';
 import { registerWebhookCommands } from './webhooks-command.js';
 
 export { UsageError };
-
-/** Runs a command against the store named by DATABASE_URL, schema brought up to date first. */
-async function withTenancy<T>(config: Config, fn: (tenancy: TenancyService) => Promise<T>): Promise<T> {
-  const store = openStore(config.database, { poolSize: 2 });
-  try {
-    await migrateToLatest(store.db);
-    return await fn(createTenancyService({ db: store.db }));
-  } finally {
-    await store.close();
-  }
-}
-
-function print(result: Record<string, unknown>, json: boolean | undefined): void {
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [key, value] of Object.entries(result)) process.stdout.write(`${key}: ${String(value)}\n`);
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of seconds, at least 1');
@@ -47,17 +30,26 @@ function readPrivateKey(file: string): string {
   }
 }
 
-function readPublicKey(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${file}`);
-  }
+/** The version in package.json, read where it lies beside src/ and dist/ alike. */
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
+
+const ENVIRONMENT_HELP = `
+Environment:
+  DATABASE_URL  the store every command works on: sqlite:PATH or postgres://USER@HOST:PORT/DB
+                (default sqlite:./data/dialbook.db); commands bring its schema up to date first
+  Every other setting (PORT, HOST, REDIS_URL, LOG_LEVEL, LOG_FORMAT, …) is read by \`serve\`:
+  see the README's configuration table.
+
+Every command takes --json for output a program can read, except serve.`;
 
 export function buildCli(config: () => Config): Command {
   const program = new Command('dialbook')
     .description('Dialbook: a self-hosted contact directory that speaks the SmartAssist / AgentAssist Contacts API')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .addHelpText('after', ENVIRONMENT_HELP)
     // Usage mistakes print one line, like every other failure of the CLI.
     .configureOutput({ outputError: (text, write) => write(`dialbook: ${text.replace(/^error: /, '')}`) });
 
@@ -73,12 +65,14 @@ export function buildCli(config: () => Config): Command {
   program
     .command('migrate')
     .description('bring the store named by DATABASE_URL up to date')
-    .action(async () => {
+    .option('--json', 'print {applied: [names]} as one JSON object')
+    .action(async (opts: { json?: boolean }) => {
       const store = openStore(config().database, { poolSize: 1 });
       try {
         const result = await migrateToLatest(store.db);
         const applied = (result.results ?? []).map((r) => r.migrationName);
-        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
+        if (opts.json) process.stdout.write(`${JSON.stringify({ applied })}\n`);
+        else process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'already up to date\n');
       } finally {
         await store.close();
       }
@@ -104,61 +98,16 @@ export function buildCli(config: () => Config): Command {
     .option('--private-key <file>', 'PEM private key (RS256 / ES256)')
     .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...SUPPORTED_ALGORITHMS]).default('HS256'))
     .option('--expires-in <seconds>', 'add an exp claim this many seconds ahead', positiveInteger)
-    .action(async (opts: { clientId: string; clientSecret?: string; privateKey?: string; alg: Algorithm; expiresIn?: number }) => {
+    .option('--json', 'print {token} as one JSON object')
+    .action(async (opts: { clientId: string; clientSecret?: string; privateKey?: string; alg: Algorithm; expiresIn?: number; json?: boolean }) => {
       if (opts.alg === 'HS256' && opts.privateKey) throw new UsageError('--private-key needs --alg RS256 or ES256');
       const key = opts.alg === 'HS256' ? opts.clientSecret : opts.privateKey && readPrivateKey(opts.privateKey);
       if (!key) throw new UsageError(opts.alg === 'HS256' ? '--client-secret is required for HS256' : `--private-key is required for ${opts.alg}`);
       const token = await signAppToken({ clientId: opts.clientId, key, algorithm: opts.alg, expiresInSeconds: opts.expiresIn });
-      process.stdout.write(`${token}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify({ token })}\n` : `${token}\n`);
     });
 
-  const accounts = program.command('accounts').description('accounts (each with its organisation)');
-  accounts
-    .command('create')
-    .option('--name <name>', 'account name')
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { name?: string; json?: boolean }) => {
-      print(await withTenancy(config(), (t) => t.createAccount(opts.name)), opts.json);
-    });
-
-  const streams = program.command('streams').description('streams (bot instances) of an account');
-  streams
-    .command('create')
-    .requiredOption('--account <id>', 'account id')
-    .option('--name <name>', 'stream name')
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { account: string; name?: string; json?: boolean }) => {
-      print(await withTenancy(config(), (t) => t.createStream(opts.account, opts.name)), opts.json);
-    });
-
-  const apps = program.command('apps').description('apps: the JWT clients that call the API');
-  apps
-    .command('create')
-    .requiredOption('--account <id>', 'account id')
-    .requiredOption('--stream <id>', 'a stream the app may reach (repeatable)', collect)
-    .option('--scope <scope>', 'a scope (repeatable; default Configuration; "none" for no scope)', collect)
-    .addOption(new Option('--alg <alg>', 'signing algorithm').choices([...SUPPORTED_ALGORITHMS]).default('HS256'))
-    .option('--public-key <file>', 'PEM public key (RS256 / ES256)')
-    .option('--enforce-jti', 'refuse tokens without a jti, and a jti seen before')
-    .option('--name <name>', 'app name')
-    .option('--json', 'print one JSON object')
-    .action(async (opts: { account: string; stream: string[]; scope?: string[]; alg: Algorithm; publicKey?: string; enforceJti?: boolean; name?: string; json?: boolean }) => {
-      // An HS256 app is checked with its secret; a key given with it would be stored and silently never used.
-      if (opts.alg === 'HS256' && opts.publicKey) throw new UsageError('--public-key needs --alg RS256 or ES256');
-      const scopes = opts.scope?.filter((s) => s.toLowerCase() !== 'none');
-      const created = await withTenancy(config(), (t) =>
-        t.createApp({
-          accountId: opts.account,
-          streamIds: opts.stream,
-          scopes,
-          algorithm: opts.alg,
-          publicKeyPem: opts.publicKey ? readPublicKey(opts.publicKey) : undefined,
-          enforceJti: opts.enforceJti ?? false,
-          name: opts.name,
-        }),
-      );
-      print({ ...created }, opts.json);
-    });
+  registerTenancyCommands(program, config);
 
   program
     .command('import')

@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
-import { openStore } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
 import { createUserService, type UserService } from '../users/user.service.js';
 import { UsageError } from './errors.js';
+import { print, withStore } from './output.js';
 
-async function withUsers<T>(config: Config, fn: (users: UserService) => Promise<T>): Promise<T> {
-  const store = openStore(config.database, { poolSize: 2 });
-  try {
-    await migrateToLatest(store.db);
-    return await fn(createUserService({ db: store.db }));
-  } finally {
-    await store.close();
-  }
+function withUsers<T>(config: Config, fn: (users: UserService) => Promise<T>): Promise<T> {
+  return withStore(config, (db) => fn(createUserService({ db })));
 }
 
 /** The whole of standard input less one trailing newline: `echo secret | dialbook users create … --password-stdin`. */
@@ -21,11 +14,6 @@ async function readPasswordFromStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-function print(result: Record<string, unknown>, json: boolean | undefined): void {
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else for (const [key, value] of Object.entries(result)) process.stdout.write(`${key}: ${String(value)}\n`);
 }
 
 interface UserOpts {

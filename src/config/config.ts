@@ -9,6 +9,8 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly logLevel: string;
+  /** `pretty` (one readable line an event) or `json` (one object a line); `auto`: pretty on a terminal, else json. */
+  readonly logFormat: 'auto' | 'pretty' | 'json';
   readonly database: StoreUrl;
   readonly pgPoolSize: number;
   readonly pgStatementTimeoutMs: number;
@@ -85,6 +87,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
     logLevel: str(env, 'LOG_LEVEL', 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     database: parseDatabaseUrl(env.DATABASE_URL),
     pgPoolSize: int(env, 'PG_POOL_SIZE', 10, 1, 1000),
     pgStatementTimeoutMs: int(env, 'PG_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),

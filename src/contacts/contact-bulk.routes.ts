@@ -7,12 +7,14 @@ import { bulkDeleteBodySchema, bulkDeleteReportSchema, bulkUpdateItemSchema, bul
 export function contactBulkRoutes(deps: { bulk: ContactBulk }): FastifyPluginAsync {
   return async (app) => {
     app.delete<{ Params: StreamParams; Body: BulkDeleteBody }>('/contacts/bulk-delete', {
-      schema: { params: streamParams, body: bulkDeleteBodySchema, response: { 200: bulkDeleteReportSchema, ...errorResponses } },
+      schema: { tags: ['contacts'], summary: 'Delete contacts in bulk', params: streamParams, body: bulkDeleteBodySchema, response: { 200: bulkDeleteReportSchema, ...errorResponses } },
       handler: async (request) => deps.bulk.bulkDelete(request.ctx, request.body.ids),
     });
 
     app.put<{ Params: StreamParams; Body: BulkUpdateItem[] }>('/contacts/bulk-update', {
       schema: {
+        tags: ['contacts'],
+        summary: 'Update contacts in bulk',
         params: streamParams,
         body: { type: 'array', items: bulkUpdateItemSchema },
         response: { 200: bulkUpdateReportSchema, ...errorResponses },

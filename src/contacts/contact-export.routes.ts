@@ -9,6 +9,8 @@ export function contactExportRoutes(deps: { export: Pick<ContactExport, 'exportC
   return async (app) => {
     app.get<{ Params: StreamParams; Querystring: SearchQuery }>('/contacts/export', {
       schema: {
+        tags: ['contacts'],
+        summary: 'Export contacts as CSV',
         params: streamParams,
         querystring: searchQuerySchema,
         response: {

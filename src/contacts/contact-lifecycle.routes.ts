@@ -14,12 +14,12 @@ export function contactLifecycleRoutes(deps: { lifecycle: ContactLifecycle }): F
     );
 
     app.delete<{ Params: ContactParams }>('/contacts/:id', {
-      schema: { params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
+      schema: { tags: ['contacts'], summary: 'Delete a contact (it becomes INACTIVE)', params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
       handler: async (request) => deps.lifecycle.deleteContact(request.ctx, request.params.id),
     });
 
     app.post<{ Params: ContactParams }>('/contacts/:id/restore', {
-      schema: { params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
+      schema: { tags: ['contacts'], summary: 'Restore a deleted contact', params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
       handler: async (request) => deps.lifecycle.restoreContact(request.ctx, request.params.id),
     });
   };

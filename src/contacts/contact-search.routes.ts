@@ -8,6 +8,8 @@ export function contactSearchRoutes(deps: { search: Pick<ContactSearch, 'searchC
   return async (app) => {
     app.get<{ Params: StreamParams; Querystring: SearchPageQuery }>('/contacts', {
       schema: {
+        tags: ['contacts'],
+        summary: 'List contacts, or search them by name or number',
         params: streamParams,
         querystring: searchPageQuerySchema,
         response: { 200: contactPageSchema, ...errorResponses },
@@ -16,7 +18,7 @@ export function contactSearchRoutes(deps: { search: Pick<ContactSearch, 'searchC
     });
 
     app.get<{ Params: ContactParams }>('/contacts/:id', {
-      schema: { params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
+      schema: { tags: ['contacts'], summary: 'Get a contact', params: contactParams, response: { 200: { $ref: 'Contact#' }, ...errorResponses } },
       handler: async (request) => deps.search.getContact(request.ctx, request.params.id),
     });
   };

@@ -7,7 +7,8 @@ import * as m0004 from './migrations/0004_import_jobs.js';
 import * as m0005 from './migrations/0005_stream_counts.js';
 import * as m0006 from './migrations/0006_tenancy_version.js';
 import * as m0007 from './migrations/0007_users_sessions.js';
-import * as m0008 from './migrations/0008_integrations.js';
+import * as m0008 from './migrations/0008_apps_disabled.js';
+import * as m0009 from './migrations/0009_integrations.js';
 
 // Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
 const migrations: Record<string, Migration> = {
@@ -18,7 +19,8 @@ const migrations: Record<string, Migration> = {
   '0005_stream_counts': m0005,
   '0006_tenancy_version': m0006,
   '0007_users_sessions': m0007,
-  '0008_integrations': m0008,
+  '0008_apps_disabled': m0008,
+  '0009_integrations': m0009,
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */

@@ -66,6 +66,8 @@ export interface AppTable {
   scopes: string;
   enforce_jti: Flag;
   created_at: Millis;
+  /** When `dialbook apps disable` turned the app off (0008); null while it is on. */
+  disabled_at: ColumnType<Millis | null, Millis | null | undefined, Millis | null>;
 }
 
 export interface AppStreamTable {

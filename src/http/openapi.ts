@@ -21,7 +21,7 @@ const IDEMPOTENCY_KEY_PARAMETER = { $ref: '#/components/parameters/IdempotencyKe
 const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } };
 // The methods whose effect an Idempotency-Key makes happen once (src/idempotency).
 const CHANGING_METHODS = new Set(['post', 'put', 'patch', 'delete']);
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'trace'];
 
 // What the contract says each failure status means; routes may say more in their own response schemas.
 const STATUS_TEXT: Record<string, string> = {
@@ -55,7 +55,8 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         description:
           'A self-hosted contact directory that speaks the Kore.ai SmartAssist / AgentAssist public Contacts API. ' +
           `Every route under \`${apiPath}\` needs a JWT in the \`auth\` header (or \`Authorization: Bearer\`) ` +
-          'and the `accountId` header; failures answer `{"errors":[{"msg","code"}]}` (the `ErrorBody` schema).',
+          'and the `accountId` header; failures answer `{"errors":[{"msg","code"}]}` (the `ErrorBody` schema). ' +
+          'Every GET also answers HEAD: the same status and headers, without the body.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
       servers: [{ url: '/', description: 'The Dialbook instance serving this document' }],
@@ -102,14 +103,19 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         },
       },
     },
-    // Fastify answers HEAD beside every GET; the document lists every route the server answers.
-    exposeHeadRoutes: true,
+    // Fastify answers HEAD beside every GET (said once, in the description); a HEAD twin of every GET operation
+    // would double the document for nothing a reader needs.
+    exposeHeadRoutes: false,
     // Shared schemas keep their `$id` as component name (ErrorBody, Contact, …) instead of `def-N`.
     refResolver: {
       buildLocalReference: (json: Json, _baseUri: unknown, _fragment: string, i: number) =>
         typeof json.$id === 'string' ? json.$id.replace(/[^\w.-]/g, '_') : `def-${i}`,
     },
     transform: ({ schema, url }) => {
+      // @fastify/static registers the console's files without a schema of ours: they get their summary here.
+      if (url === '/console/assets/*') {
+        return { schema: { ...schema, tags: ['console'], summary: "A file of the console's page (script, style), by its hashed name" }, url };
+      }
       // swagger-ui hides all of its routes; the page itself is part of the API a person uses. Fastify adds
       // `/docs/` beside `/docs` and may hand either url here, so both are matched and documented as one.
       if (url !== DOCS_PATH && url !== `${DOCS_PATH}/`) return { schema, url };
@@ -149,11 +155,13 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
 
 /**
  * Adds to every operation what routes leave to this module: the authentication of the API prefix and the
- * Idempotency-Key of its changing methods, a tag, a description for each answer, and HEAD operations without a body.
+ * Idempotency-Key of its changing methods, a tag, and a description for each answer.
  */
 function completeOperations<T>(document: T, apiPath: string): T {
   const paths = ((document as Json).paths ?? {}) as Record<string, Record<string, Json>>;
   for (const [path, item] of Object.entries(paths)) {
+    // A route that names HEAD itself beside its GET (the console's assets) is still said once, as the GET.
+    if (item.get && item.head) delete item.head;
     const authenticated = path === apiPath || path.startsWith(`${apiPath}/`);
     for (const method of METHODS) {
       const operation = item[method];
@@ -161,12 +169,7 @@ function completeOperations<T>(document: T, apiPath: string): T {
       if (authenticated) requireTenant(operation);
       if (authenticated && CHANGING_METHODS.has(method)) acceptIdempotencyKey(operation);
       if (authenticated && !(Array.isArray(operation.tags) && operation.tags.length > 0)) operation.tags = ['contacts'];
-      describeResponses(operation, method === 'head');
-      if (method === 'head') {
-        const get = item.get;
-        operation.summary = `${String(get?.summary ?? operation.summary ?? path)} (headers only)`;
-        operation.description = 'The GET answer without its body.';
-      }
+      describeResponses(operation);
     }
   }
   return document;
@@ -188,13 +191,12 @@ function acceptIdempotencyKey(operation: Json): void {
   responses['422'] ??= { description: STATUS_TEXT[422], content: ERROR_CONTENT };
 }
 
-function describeResponses(operation: Json, headOnly: boolean): void {
+function describeResponses(operation: Json): void {
   const responses = (operation.responses ?? {}) as Record<string, Json>;
   for (const [status, response] of Object.entries(responses)) {
     if (response.description === 'Default Response' || !response.description) {
       response.description = STATUS_TEXT[status] ?? (status.startsWith('2') ? 'Success' : 'Failure; see `errors`');
     }
-    if (headOnly) delete response.content;
   }
 }
 

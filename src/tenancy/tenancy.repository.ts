@@ -19,6 +19,37 @@ export interface NewApp extends Omit<AppRecord, 'orgId'> {
   streamIds: string[];
 }
 
+/** An app as an operator sees it: never its secret. */
+export interface AppSummary {
+  appId: string;
+  clientId: string;
+  accountId: string;
+  name: string;
+  algorithm: string;
+  scopes: string[];
+  enforceJti: boolean;
+  streamIds: string[];
+  createdAt: string;
+  /** When the app was disabled, or null. */
+  disabledAt: string | null;
+}
+
+export interface AccountSummary {
+  accountId: string;
+  orgId: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface StreamSummary {
+  streamId: string;
+  accountId: string;
+  name: string;
+  createdAt: string;
+}
+
+const iso = (millis: number | string): string => new Date(Number(millis)).toISOString();
+
 type Db = Kysely<Database>;
 
 // Compiled once: it runs on every request.
@@ -120,6 +151,8 @@ export function createTenancyRepository(db: Db) {
           'apps.client_secret', 'apps.algorithm', 'apps.public_key', 'apps.scopes', 'apps.enforce_jti',
         ])
         .where('apps.client_id', '=', clientId)
+        // A disabled app is as unknown to a request as one never made.
+        .where('apps.disabled_at', 'is', null)
         .executeTakeFirst();
       if (!row) return undefined;
       return {
@@ -153,6 +186,66 @@ export function createTenancyRepository(db: Db) {
     async tenancyVersion(): Promise<number> {
       const { rows } = await db.executeQuery<{ version: number | string }>(VERSION_QUERY);
       return Number(rows[0]?.version ?? 0);
+    },
+
+    async listAccounts(): Promise<AccountSummary[]> {
+      const rows = await db.selectFrom('accounts').select(['id', 'org_id', 'name', 'created_at']).orderBy('created_at').orderBy('id').execute();
+      return rows.map((r) => ({ accountId: r.id, orgId: r.org_id, name: r.name, createdAt: iso(r.created_at) }));
+    },
+
+    /** The streams of one account, or of every account. */
+    async listStreams(accountId: string | undefined): Promise<StreamSummary[]> {
+      let q = db.selectFrom('streams').select(['id', 'account_id', 'name', 'created_at']);
+      if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+      const rows = await q.orderBy('created_at').orderBy('id').execute();
+      return rows.map((r) => ({ streamId: r.id, accountId: r.account_id, name: r.name, createdAt: iso(r.created_at) }));
+    },
+
+    /** The apps of one account, or of every account, each with its streams; an app named by id or client id. */
+    async listApps(filter: { accountId?: string; app?: string }): Promise<AppSummary[]> {
+      let q = db
+        .selectFrom('apps')
+        .select(['id', 'client_id', 'account_id', 'name', 'algorithm', 'scopes', 'enforce_jti', 'created_at', 'disabled_at']);
+      if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
+      if (filter.app !== undefined) {
+        const app = filter.app;
+        q = q.where((eb) => eb.or([eb('id', '=', app), eb('client_id', '=', app)]));
+      }
+      const rows = await q.orderBy('created_at').orderBy('id').execute();
+      if (rows.length === 0) return [];
+      const links = await db
+        .selectFrom('app_streams')
+        .select(['app_id', 'stream_id'])
+        .where('app_id', 'in', rows.map((r) => r.id))
+        .orderBy('stream_id')
+        .execute();
+      return rows.map((r) => ({
+        appId: r.id,
+        clientId: r.client_id,
+        accountId: r.account_id,
+        name: r.name,
+        algorithm: r.algorithm,
+        scopes: JSON.parse(r.scopes) as string[],
+        enforceJti: r.enforce_jti === 1,
+        streamIds: links.filter((l) => l.app_id === r.id).map((l) => l.stream_id),
+        createdAt: iso(r.created_at),
+        disabledAt: r.disabled_at === null ? null : iso(r.disabled_at),
+      }));
+    },
+
+    /** A new secret (HS256) or public key; the update moves the tenancy version, so old tokens fail at once. */
+    async replaceCredentials(appId: string, credentials: { clientSecret: string; publicKey: string | null }): Promise<void> {
+      await db
+        .updateTable('apps')
+        .set({ client_secret: credentials.clientSecret, public_key: credentials.publicKey })
+        .where('id', '=', appId)
+        .execute();
+    },
+
+    /** Turns an app off (kept, so its id stays in what it wrote); false when it was off already. */
+    async disableApp(appId: string, now: number): Promise<boolean> {
+      const result = await db.updateTable('apps').set({ disabled_at: now }).where('id', '=', appId).where('disabled_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async getSetting(key: string): Promise<string | undefined> {

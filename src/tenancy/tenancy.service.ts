@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { newAppId, newClientId, newClientSecret, newObjectId, newOrgId, newStreamId, newUserId } from '../shared/ids.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { CONFIGURATION_SCOPE, SUPPORTED_ALGORITHMS, type Algorithm } from './app-credentials.js';
-import { createTenancyRepository } from './tenancy.repository.js';
+import { createTenancyRepository, type AccountSummary, type AppSummary, type StreamSummary } from './tenancy.repository.js';
 
 const SETUP_KEY = 'setup';
 
@@ -137,13 +137,69 @@ export function createTenancyService(deps: { db: Kysely<Database>; now?: () => n
     return value ? (JSON.parse(value) as SetupIdentities) : undefined;
   }
 
-  return { createAccount, createStream, createApp, setup, findStream };
+  async function listAccounts(): Promise<AccountSummary[]> {
+    return createTenancyRepository(db).listAccounts();
+  }
+
+  async function listStreams(accountId?: string): Promise<StreamSummary[]> {
+    const repo = createTenancyRepository(db);
+    if (accountId !== undefined && !(await repo.findAccount(accountId))) throw accountNotFound(accountId);
+    return repo.listStreams(accountId);
+  }
+
+  async function listApps(accountId?: string): Promise<AppSummary[]> {
+    const repo = createTenancyRepository(db);
+    if (accountId !== undefined && !(await repo.findAccount(accountId))) throw accountNotFound(accountId);
+    return repo.listApps({ accountId });
+  }
+
+  /** One app, named by its id (`a-…`) or client id (`cs-…`). */
+  async function showApp(app: string): Promise<AppSummary> {
+    const [found] = await createTenancyRepository(db).listApps({ app });
+    if (!found) throw appNotFound(app);
+    return found;
+  }
+
+  /**
+   * Replaces an app's credentials: a new client secret for an HS256 app (returned, shown this once), a new public key
+   * for an RS256/ES256 one. Tokens signed with the old ones are refused from the next request on.
+   */
+  async function rotateSecret(app: string, options: { publicKeyPem?: string } = {}): Promise<{ appId: string; clientId: string; clientSecret?: string }> {
+    const found = await showApp(app);
+    const repo = createTenancyRepository(db);
+    const algorithm = found.algorithm as Algorithm;
+    if (algorithm === 'HS256') {
+      if (options.publicKeyPem !== undefined) {
+        throw new ValidationError({ msg: 'an HS256 app is checked with its secret; a public key would never be used', code: 'INVALID_PUBLIC_KEY' });
+      }
+      const clientSecret = newClientSecret();
+      await repo.replaceCredentials(found.appId, { clientSecret, publicKey: null });
+      return { appId: found.appId, clientId: found.clientId, clientSecret };
+    }
+    const publicKey = options.publicKeyPem ?? null;
+    checkPublicKey(algorithm, publicKey);
+    await repo.replaceCredentials(found.appId, { clientSecret: newClientSecret(), publicKey });
+    return { appId: found.appId, clientId: found.clientId };
+  }
+
+  /** Turns an app off: its tokens are refused from the next request on, on every instance. */
+  async function disableApp(app: string): Promise<AppSummary> {
+    const found = await showApp(app);
+    await createTenancyRepository(db).disableApp(found.appId, now());
+    return showApp(found.appId);
+  }
+
+  return { createAccount, createStream, createApp, setup, findStream, listAccounts, listStreams, listApps, showApp, rotateSecret, disableApp };
 }
 
 export type TenancyService = ReturnType<typeof createTenancyService>;
 
 function accountNotFound(accountId: string): NotFoundError {
   return new NotFoundError({ msg: `account ${accountId} does not exist`, code: 'ACCOUNT_NOT_FOUND' });
+}
+
+function appNotFound(app: string): NotFoundError {
+  return new NotFoundError({ msg: `app ${app} does not exist`, code: 'APP_NOT_FOUND' });
 }
 
 function checkPublicKey(algorithm: Algorithm, pem: string | null): void {

@@ -6,9 +6,6 @@ import type { Browser, Page } from 'puppeteer-core';
 
 // Functions handed to page.evaluate run in the page; the test program itself has no DOM types.
 declare const document: any;
-declare const window: any;
-type HTMLElement = any;
-type HTMLOptionElement = any;
 
 /** Debian's chromium; tests never download a browser of their own. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

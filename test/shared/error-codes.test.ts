@@ -25,6 +25,9 @@ describe('error codes', () => {
       for (const m of text.matchAll(/\bcode: '([A-Z][A-Z0-9_]+)'/g)) used.add(m[1]!);
     }
     const known = new Set<string>(ERROR_CODES);
-    assert.deepEqual([...used].filter((c) => !known.has(c)), []);
+    assert.deepEqual(
+      [...used].filter((c) => !known.has(c)),
+      [],
+    );
   });
 });

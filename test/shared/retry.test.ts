@@ -12,11 +12,20 @@ describe('retry', () => {
 
   it('throws `exhausted` once the attempts run out on AGAIN or on retryable errors', async () => {
     let calls = 0;
-    await assert.rejects(retry(async () => (calls++, AGAIN), { attempts: 3, exhausted: () => new Error('gave up') }), /gave up/);
+    await assert.rejects(
+      retry(async () => (calls++, AGAIN), { attempts: 3, exhausted: () => new Error('gave up') }),
+      /gave up/,
+    );
     assert.equal(calls, 3);
     calls = 0;
     await assert.rejects(
-      retry(async () => { calls++; throw new Error('busy'); }, { attempts: 2, retryOn: () => true, exhausted: () => new Error('contended') }),
+      retry(
+        async () => {
+          calls++;
+          throw new Error('busy');
+        },
+        { attempts: 2, retryOn: () => true, exhausted: () => new Error('contended') },
+      ),
       /contended/,
     );
     assert.equal(calls, 2);
@@ -24,17 +33,42 @@ describe('retry', () => {
 
   it('throws an error retryOn refuses at once, and an error retryOn throws instead of retrying', async () => {
     let calls = 0;
-    await assert.rejects(retry(async () => { calls++; throw new Error('bug'); }, { attempts: 5, retryOn: () => false }), /bug/);
+    await assert.rejects(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('bug');
+        },
+        { attempts: 5, retryOn: () => false },
+      ),
+      /bug/,
+    );
     assert.equal(calls, 1);
     await assert.rejects(
-      retry(async () => { throw new Error('race'); }, { attempts: 5, retryOn: () => { throw new Error('taken by another'); } }),
+      retry(
+        async () => {
+          throw new Error('race');
+        },
+        {
+          attempts: 5,
+          retryOn: () => {
+            throw new Error('taken by another');
+          },
+        },
+      ),
       /taken by another/,
     );
   });
 
   it('retries without a bound when retryOn bounds it, passing the attempt number', async () => {
     const asked: number[] = [];
-    const value = await retry(async (n) => { if (n < 4) throw new Error('busy'); return n; }, { retryOn: (_e, n) => (asked.push(n), true) });
+    const value = await retry(
+      async (n) => {
+        if (n < 4) throw new Error('busy');
+        return n;
+      },
+      { retryOn: (_e, n) => (asked.push(n), true) },
+    );
     assert.equal(value, 4);
     assert.deepEqual(asked, [1, 2, 3]);
   });
