@@ -30,7 +30,10 @@ export function createContacts(deps: ContactsDeps) {
   const now = deps.now ?? Date.now;
   const transact: Transact = deps.transact ?? ((work) => db.transaction().execute((trx) => work(trx)));
   // Every write's transaction also records its history and events (contact-change-log.ts).
-  const inTransaction = transactionRunner(transact, (trx) => ({ contacts: createContactRepository(trx), changes: createContactChangeLog(trx) }));
+  const inTransaction = transactionRunner(transact, (trx) => ({
+    contacts: createContactRepository(trx),
+    changes: createContactChangeLog(trx),
+  }));
   const contacts = createContactRepository(db);
   const { maxContactsPerRequest } = deps;
 

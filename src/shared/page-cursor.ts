@@ -13,7 +13,12 @@ export function decodePageCursor<T>(cursor: string, valid: (value: unknown) => v
   } catch {
     value = undefined;
   }
-  if (!valid(value)) throw new ValidationError({ msg: 'cursor is not a cursor this service returned', code: 'INVALID_CURSOR', field: 'cursor' });
+  if (!valid(value))
+    throw new ValidationError({
+      msg: 'cursor is not a cursor this service returned',
+      code: 'INVALID_CURSOR',
+      field: 'cursor',
+    });
   return value;
 }
 
