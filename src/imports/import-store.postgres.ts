@@ -3,7 +3,6 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { adjustStreamCountsOn } from '../contacts/stream-counts.repository.js';
-import type { ContactRow } from '../db/schema.js';
 import { recordCreated, updateWithHistory } from './import-history.postgres.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef, type NewContact } from './import-store.js';
 
