@@ -30,6 +30,12 @@ import { consoleStaticRoutes } from './console/console-static.routes.js';
 import { createSessionAuthenticator } from './console/session-authenticator.js';
 import { createSessionService } from './users/session.service.js';
 import { createTenancyRepository } from './tenancy/tenancy.repository.js';
+import { createHistoryRepository } from './history/history.repository.js';
+import { historyEntrySchema, historyRoutes } from './history/history.routes.js';
+import { createHistoryService } from './history/history.service.js';
+import { webhookRoutes } from './webhooks/webhook.routes.js';
+import { webhookDeliverySchema, webhookEndpointSchema } from './webhooks/webhook.schemas.js';
+import { createWebhooks } from './webhooks/webhooks.js';
 
 export interface AppDeps {
   config: Config;
@@ -73,6 +79,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(contactSchema);
   app.addSchema(contactInputSchema);
   app.addSchema(importJobSchema);
+  app.addSchema(webhookEndpointSchema);
+  app.addSchema(webhookDeliverySchema);
+  app.addSchema(historyEntrySchema);
   const health = createStoreHealth(store);
   registerErrorHandling(app, { onStoreFault: health.fault });
   registerRequestBodies(app);
@@ -94,16 +103,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockSkewSeconds: config.jwtClockSkewSeconds,
     jtiRetentionSeconds: config.jtiRetentionSeconds,
   });
+  const transact = createTransact(store);
   const contacts = createContacts({
     store,
-    transact: createTransact(store),
+    transact,
     maxContactsPerRequest: config.maxContactsPerRequest,
     exportChunkRows: config.exportChunkRows,
   });
-  const imports = createImports({ store, config, log: app.log });
+  const imports = createImports({ store, config, log: app.log, transact });
   // The worker runs while the app does: started once it is ready, stopped (after its current batch) as it closes.
   app.addHook('onReady', async () => imports.worker.start());
   app.addHook('onClose', async () => imports.worker.stop());
+  // Webhook deliveries go out while the app runs; tries under way finish as it closes.
+  const webhooks = createWebhooks({ store, config, log: app.log });
+  app.addHook('onReady', async () => webhooks.worker.start());
+  app.addHook('onClose', async () => webhooks.worker.stop());
+  const history = createHistoryService({ history: createHistoryRepository(store.db) });
   // A running key unrenewed for longer than any request may last (plus a margin) belongs to a process that died.
   const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
   const idempotent = idempotencyHooks(idempotency);
@@ -136,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(importRoutes({ importCsv: imports.importCsv, jobs: imports.jobs, maxBytes: config.importMaxBytes, runOnce }));
       await api.register(importJobRoutes({ jobs: imports.jobs }));
       await api.register(importProgressRoutes({ jobs: imports.jobs }));
+      await api.register(historyRoutes({ history }));
+      await api.register(webhookRoutes({ webhooks: webhooks.endpoints }));
     },
     { prefix: API_PREFIX },
   );

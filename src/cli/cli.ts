@@ -12,6 +12,7 @@ import type { ImportCommandOptions } from './import-command.js';
 import { print } from './output.js';
 import { registerTenancyCommands, withTenancy } from './tenancy-commands.js';
 import { registerUserCommands } from './users-command.js';
+import { registerWebhookCommands } from './webhooks-command.js';
 
 export { UsageError };
 
@@ -156,5 +157,6 @@ committed stay).`,
     });
 
   registerUserCommands(program, config);
+  registerWebhookCommands(program, config);
   return program;
 }

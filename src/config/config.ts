@@ -54,6 +54,20 @@ export interface Config {
   readonly signInMaxFailuresPerUser: number;
   readonly signInMaxFailuresPerAddress: number;
   readonly signInWindowMinutes: number;
+  /** Webhook tries this instance has in flight at once; 0: it delivers nothing (another instance does). */
+  readonly webhookWorkers: number;
+  /** A webhook try that has no answer by then has failed. */
+  readonly webhookTimeoutMs: number;
+  /** How often an idle delivery worker looks for due deliveries (writes of this instance wake it at once). */
+  readonly webhookPollMs: number;
+  /** Waits after each failed try, in milliseconds; a delivery fails once they are used up. */
+  readonly webhookRetrySchedule: readonly number[];
+  /** Lets webhooks reach loopback and private addresses (tests, a receiver on the same network). */
+  readonly webhookAllowPrivateTargets: boolean;
+  /** How long delivered and failed webhook deliveries, their log and their events are kept. */
+  readonly webhookRetentionDays: number;
+  /** After a secret rotation, how long the old secret still signs beside the new one. */
+  readonly webhookSecretGraceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +77,9 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The Standard Webhooks retry schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after each failed try (~27 h). */
+const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
 
 const DEFAULT_SQLITE_FILE = path.join('data', 'dialbook.db');
 
@@ -101,6 +118,13 @@ export function loadConfig(env: Env = process.env): Config {
     signInMaxFailuresPerUser: int(env, 'SIGN_IN_MAX_FAILURES_PER_USER', 5, 1, 1_000_000),
     signInMaxFailuresPerAddress: int(env, 'SIGN_IN_MAX_FAILURES_PER_ADDRESS', 20, 1, 1_000_000),
     signInWindowMinutes: int(env, 'SIGN_IN_WINDOW_MINUTES', 15, 1, 24 * 60),
+    webhookWorkers: int(env, 'WEBHOOK_WORKERS', 8, 0, 256),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1000, 10, 600_000),
+    webhookRetrySchedule: schedule(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
+    webhookAllowPrivateTargets: bool(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS', false),
+    webhookRetentionDays: int(env, 'WEBHOOK_RETENTION_DAYS', 7, 1, 3650),
+    webhookSecretGraceSeconds: int(env, 'WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 30 * 86_400),
   };
   // Each import worker on PostgreSQL holds a connection for its batch, reads its upload through another and renews its
   // lease with a third; requests need at least one more.
@@ -133,6 +157,31 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], f
   if (!raw) return fallback;
   if (!(values as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/** `5s,5m,30m,2h` (units ms, s, m, h) as milliseconds. */
+function schedule(env: Env, name: string, fallback: string): readonly number[] {
+  const raw = env[name]?.trim() || fallback;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parsed: number[] = [];
+  for (const part of raw.split(',')) {
+    const m = /^(\d+)(ms|s|m|h)$/.exec(part.trim());
+    if (!m) {
+      parsed.length = 0;
+      break;
+    }
+    parsed.push(Number(m[1]) * units[m[2]!]!);
+  }
+  if (parsed.length === 0) throw new ConfigError(`${name} must be a comma-separated list of waits such as 5s,5m,30m,2h (units ms, s, m, h), got "${raw}"`);
+  return Object.freeze(parsed);
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {

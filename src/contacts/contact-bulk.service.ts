@@ -5,6 +5,7 @@ import { OBJECT_ID } from '../shared/ids.js';
 import { checkRequestSize } from './contact-errors.js';
 import type { ContactInput } from './contact-input.js';
 import type { Contact } from './contact.mapper.js';
+import type { ContactChangeLog } from './contact-change-log.js';
 import type { ContactRepository } from './contact.repository.js';
 
 /** The answer of every bulk route: each element of the request is counted once, as a success or a failure. */
@@ -29,7 +30,7 @@ export type BulkUpdatedContact = Contact & { _id: string };
 export type BulkUpdateItem = ContactInput & { id?: unknown };
 
 export interface ContactBulkDeps {
-  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'deactivate' | 'findByIds'> }>;
+  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'deactivate' | 'findByIds'>; changes: ContactChangeLog }>;
   maxContactsPerRequest: number;
   now: () => number;
   /** The single-contact update; bulk-update applies it to each element. */
@@ -64,8 +65,11 @@ export function createContactBulk(deps: ContactBulkDeps) {
         outcomes.push({ ok: true, id });
       }
     });
-    const found = await inTransaction(async ({ contacts }) => {
-      await contacts.deactivate(ctx, wanted, now());
+    const found = await inTransaction(async ({ contacts, changes }) => {
+      const t = now();
+      const changed = await contacts.deactivate(ctx, wanted, t);
+      // deactivate changes ACTIVE contacts only, and only their status among the fields history follows.
+      await changes.record(ctx, ctx, changed.map((after) => ({ action: 'deleted', before: { ...after, status: 'ACTIVE' }, after })), t);
       return new Set((await contacts.findByIds(ctx, wanted)).map((row) => row.id));
     });
     return report(outcomes.map((o, index) => ('ok' in o && !found.has(o.id) ? { id: o.id, index, errors: contactNotFound(o.id).details } : o)), (o) => ({ id: o.id }));

@@ -6,10 +6,11 @@ import type { RequestContext } from '../shared/request-context.js';
 import { AGAIN, retry } from '../shared/retry.js';
 import { concurrentChange, phoneTaken, RACE_ATTEMPTS } from './contact-errors.js';
 import { toContact, type Contact } from './contact.mapper.js';
+import type { ContactChangeLog } from './contact-change-log.js';
 import type { ContactRepository } from './contact.repository.js';
 
 export interface ContactLifecycleDeps {
-  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'activate' | 'deactivate' | 'findActiveHolders' | 'findById'> }>;
+  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'activate' | 'deactivate' | 'findActiveHolders' | 'findById'>; changes: ContactChangeLog }>;
   now: () => number;
 }
 
@@ -26,9 +27,14 @@ export function createContactLifecycle(deps: ContactLifecycleDeps) {
     // One transaction: the status and the stream's counts change together.
     const row = await retry(
       () =>
-        inTransaction(async ({ contacts }) => {
-          const [changed] = await contacts.deactivate(ctx, [id], now());
-          if (changed) return changed;
+        inTransaction(async ({ contacts, changes }) => {
+          const t = now();
+          const [changed] = await contacts.deactivate(ctx, [id], t);
+          if (changed) {
+            // deactivate changes ACTIVE contacts only, and only their status among the fields history follows.
+            await changes.record(ctx, ctx, [{ action: 'deleted', before: { ...changed, status: 'ACTIVE' }, after: changed }], t);
+            return changed;
+          }
           const current = await contacts.findById(ctx, id);
           if (!current) throw contactNotFound(id);
           // Restored between the two statements: delete it again.
@@ -43,14 +49,18 @@ export function createContactLifecycle(deps: ContactLifecycleDeps) {
     if (!OBJECT_ID.test(id)) throw contactNotFound(id);
     const row = await retry(
       () =>
-        inTransaction(async ({ contacts }) => {
+        inTransaction(async ({ contacts, changes }) => {
           const current = await contacts.findById(ctx, id);
           if (!current) throw contactNotFound(id);
           if (current.status === 'ACTIVE') return current;
           const [holder] = await contacts.findActiveHolders(ctx, [current.phone_number]);
           if (holder) throw phoneTaken(current.phone_number, holder.id);
           // Nothing when restored (or changed) by another request between the look and the write: look again.
-          return (await contacts.activate(ctx, id, now())) ?? AGAIN;
+          const t = now();
+          const restored = await contacts.activate(ctx, id, t);
+          if (!restored) return AGAIN;
+          await changes.record(ctx, ctx, [{ action: 'restored', before: current, after: restored }], t);
+          return restored;
         }),
       {
         attempts: RACE_ATTEMPTS,

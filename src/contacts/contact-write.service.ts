@@ -8,13 +8,14 @@ import { retry } from '../shared/retry.js';
 import { checkRequestSize, concurrentChange, phoneTaken, phoneTakenDetail, RACE_ATTEMPTS } from './contact-errors.js';
 import { checkContactChanges, checkNewContact, type ContactFields, type ContactInput } from './contact-input.js';
 import { toContact, type Contact } from './contact.mapper.js';
+import type { ContactChangeLog } from './contact-change-log.js';
 import type { ContactRepository } from './contact.repository.js';
 import { nameKeys } from './name-key.js';
 
 export interface ContactWriteDeps {
   /** Read outside any transaction: who holds a number, once a write has lost a race for it. */
   contacts: Pick<ContactRepository, 'findActiveHolders'>;
-  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'findActiveHolders' | 'findById' | 'insertMany' | 'update'> }>;
+  inTransaction: TransactionRunner<{ contacts: Pick<ContactRepository, 'findActiveHolders' | 'findById' | 'insertMany' | 'update'>; changes: ContactChangeLog }>;
   maxContactsPerRequest: number;
   now?: () => number;
 }
@@ -46,13 +47,15 @@ export function createContactWrite(deps: ContactWriteDeps) {
 
     return retry(
       () =>
-        deps.inTransaction(async ({ contacts }) => {
+        deps.inTransaction(async ({ contacts, changes }) => {
           const found = [...errors, ...(await conflictsWithStore(contacts, ctx, valid))];
           if (found.length > 0) throw failure(found);
           const t = now();
-          const rows = valid.map(({ fields }) => newRow(ctx, fields, t));
+          const rows = valid.map(({ fields }) => newRow(ctx, fields, t) as ContactRow);
           await contacts.insertMany(ctx, rows);
-          return rows.map((row) => toContact(row as ContactRow));
+          // History and events in the same transaction (contact-change-log.ts).
+          await changes.record(ctx, ctx, rows.map((after) => ({ action: 'created', after })), t);
+          return rows.map((row) => toContact(row));
         }),
       {
         attempts: RACE_ATTEMPTS,
@@ -87,7 +90,7 @@ export function createContactWrite(deps: ContactWriteDeps) {
   }
 
   async function applyUpdate(ctx: RequestContext, id: string, input: ContactInput): Promise<Contact> {
-    return deps.inTransaction(async ({ contacts }) => {
+    return deps.inTransaction(async ({ contacts, changes: changeLog }) => {
       const current = await contacts.findById(ctx, id);
       if (!current) throw contactNotFound(id);
       const checked = checkContactChanges(input, { phoneNumber: current.phone_number, countryCode: current.country_code });
@@ -102,6 +105,9 @@ export function createContactWrite(deps: ContactWriteDeps) {
         if (holder && holder.id !== id) throw phoneTaken(newNumber, holder.id);
       }
       try {
+        // Forward even within the creating millisecond or when the clock steps back, so updatedAt always
+        // tells that the contact changed.
+        const at = Math.max(now(), current.updated_at + 1);
         const row = await contacts.update(ctx, id, {
           ...(changes.firstName !== undefined && { first_name: changes.firstName }),
           ...(changes.lastName !== undefined && { last_name: changes.lastName }),
@@ -113,11 +119,10 @@ export function createContactWrite(deps: ContactWriteDeps) {
             nameKeys(changes.firstName ?? current.first_name, changes.lastName ?? current.last_name)),
           updated_by: ctx.userId,
           updated_by_aid: ctx.appId,
-          // Forward even within the creating millisecond or when the clock steps back, so updatedAt always
-          // tells that the contact changed.
-          updated_at: Math.max(now(), current.updated_at + 1),
+          updated_at: at,
         });
         if (!row) throw contactNotFound(id);
+        await changeLog.record(ctx, ctx, [{ action: 'updated', before: current, after: row }], at);
         return toContact(row);
       } catch (error) {
         throw isUniqueViolation(error) && newNumber ? new LostPhoneRace(newNumber) : error;

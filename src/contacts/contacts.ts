@@ -2,6 +2,7 @@ import type { Store } from '../db/database.js';
 import type { Transact } from '../db/group-commit.js';
 import { transactionRunner } from '../db/transaction.js';
 import { createContactBulk } from './contact-bulk.service.js';
+import { createContactChangeLog } from './contact-change-log.js';
 import { createContactExportRepository } from './contact-export.repository.js';
 import { createContactExport } from './contact-export.service.js';
 import { createContactLifecycle } from './contact-lifecycle.service.js';
@@ -28,7 +29,11 @@ export function createContacts(deps: ContactsDeps) {
   const { db } = deps.store;
   const now = deps.now ?? Date.now;
   const transact: Transact = deps.transact ?? ((work) => db.transaction().execute((trx) => work(trx)));
-  const inTransaction = transactionRunner(transact, (trx) => ({ contacts: createContactRepository(trx) }));
+  // Every write's transaction also records its history and events (contact-change-log.ts).
+  const inTransaction = transactionRunner(transact, (trx) => ({
+    contacts: createContactRepository(trx),
+    changes: createContactChangeLog(trx),
+  }));
   const contacts = createContactRepository(db);
   const { maxContactsPerRequest } = deps;
 

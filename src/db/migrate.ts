@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_users_sessions.js';
 import * as m0008 from './migrations/0008_apps_disabled.js';
 import * as m0009 from './migrations/0009_import_format.js';
 import * as m0010 from './migrations/0010_store_probe.js';
+import * as m0011 from './migrations/0011_integrations.js';
 
 // Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_apps_disabled': m0008,
   '0009_import_format': m0009,
   '0010_store_probe': m0010,
+  '0011_integrations': m0011,
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */

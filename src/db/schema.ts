@@ -121,7 +121,7 @@ export interface TenancyVersionTable {
   version: number;
 }
 
-export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type ImportJobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'reverted';
 
 /** An import: a job run by a worker, or the run of the synchronous endpoint (kind `sync`). */
 export interface ImportJobTable {
@@ -158,6 +158,8 @@ export interface ImportJobTable {
   started_at: Millis | null;
   updated_at: Millis;
   finished_at: Millis | null;
+  /** JSON of what a revert did (0008); null until the import is reverted. */
+  revert: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A piece of an upload kept in the store until its job ends (PostgreSQL). */
@@ -204,7 +206,86 @@ export interface IdempotencyChunkTable {
   data: Buffer;
 }
 
+/** One change to a contact (0008). */
+export interface ContactHistoryTable {
+  seq: Generated<number>;
+  stream_id: string;
+  account_id: string;
+  contact_id: string;
+  at: Millis;
+  action: 'created' | 'updated' | 'deleted' | 'restored' | 'imported' | 'reverted';
+  user_id: string;
+  app_id: string;
+  import_id: string | null;
+  /** JSON: {field: {from, to}}. */
+  changes: string;
+}
+
+export interface WebhookEndpointTable {
+  id: string;
+  stream_id: string;
+  account_id: string;
+  url: string;
+  /** `*`, or `,type,type,`. */
+  events: string;
+  description: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Millis | null;
+  disabled: Flag;
+  disabled_reason: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+/** The outbox: an event, written in the transaction of the change it tells. */
+export interface WebhookEventTable {
+  seq: Generated<number>;
+  id: string;
+  stream_id: string;
+  account_id: string;
+  type: string;
+  subject: string;
+  payload: string;
+  created_at: Millis;
+}
+
+export type DeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveryTable {
+  endpoint_id: string;
+  event_seq: number;
+  stream_id: string;
+  account_id: string;
+  subject: string;
+  state: DeliveryState;
+  attempts: Generated<number>;
+  round_attempts: Generated<number>;
+  next_attempt_at: Millis;
+  lease_token: string | null;
+  lease_expires_at: Millis | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Millis;
+  finished_at: Millis | null;
+}
+
+export interface WebhookAttemptTable {
+  endpoint_id: string;
+  event_seq: number;
+  attempt: number;
+  at: Millis;
+  status: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
 export interface Database {
+  contact_history: ContactHistoryTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
   organisations: OrganisationTable;
   accounts: AccountTable;
   streams: StreamTable;
@@ -231,3 +312,7 @@ export type AppRow = Selectable<AppTable>;
 export type ImportJobRow = Selectable<ImportJobTable>;
 export type ImportFailureRow = Selectable<ImportFailureTable>;
 export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>;
+export type ContactHistoryRow = Selectable<ContactHistoryTable>;
+export type NewContactHistoryRow = Insertable<ContactHistoryTable>;
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;

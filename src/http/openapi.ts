@@ -63,6 +63,7 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
       tags: [
         { name: 'contacts', description: 'Contacts of a stream (bot instance)' },
         { name: 'import', description: 'Bulk creation from a CSV file' },
+        { name: 'webhooks', description: 'Signed webhooks (Standard Webhooks) for contact and import events' },
         { name: 'health', description: 'Liveness and readiness probes; no authentication' },
         { name: 'documentation', description: 'This document and its docs page; no authentication' },
       ],

@@ -48,3 +48,12 @@ export const errorResponses = {
   429: { $ref: 'ErrorBody#' },
   503: { $ref: 'ErrorBody#' },
 } as const;
+
+/** `limit` and `cursor` of the keyset-paged lists (import jobs, webhooks, deliveries, history). */
+export const cursorPageQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    cursor: { type: 'string', minLength: 1, maxLength: 200, description: 'nextCursor of the previous page' },
+  },
+} as const;

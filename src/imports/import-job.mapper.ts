@@ -22,6 +22,7 @@ export interface ImportJob {
   createdBy: string;
   createdByAId: string;
   error?: { msg: string; code: string };
+  revert?: { revertedAt: string; deactivated: number; restored: number; skipped: number; skippedIds: string[] };
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -47,9 +48,14 @@ export function toImportJob(row: ImportJobRow): ImportJob {
     createdByAId: row.created_by_aid,
   };
   if (row.error) job.error = JSON.parse(row.error) as { msg: string; code: string };
+  const revert = row.revert ? (JSON.parse(row.revert) as { revertedAt?: number; deactivated: number; restored: number; skippedIds: string[] }) : undefined;
+  // A revert under way has only its start recorded; the outcome is shown once it is done.
+  if (revert?.revertedAt) {
+    job.revert = { revertedAt: iso(revert.revertedAt)!, deactivated: revert.deactivated, restored: revert.restored, skipped: revert.skippedIds.length, skippedIds: revert.skippedIds };
+  }
   return job;
 }
 
 export function finished(state: ImportJobState): boolean {
-  return state === 'completed' || state === 'failed' || state === 'cancelled';
+  return state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'reverted';
 }

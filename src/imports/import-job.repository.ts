@@ -20,6 +20,8 @@ export interface NewJob {
 }
 
 const FINISHED: ImportJobState[] = ['completed', 'failed', 'cancelled'];
+/** Finished, or reverted after: gone once the retention period is over. */
+const ENDED: ImportJobState[] = [...FINISHED, 'reverted'];
 
 /** Import jobs and their failures. Every read a caller makes is scoped to its tenant first. */
 export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect) {
@@ -63,6 +65,11 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .where('kind', '=', 'job')
         .where('id', '=', id)
         .executeTakeFirst();
+    },
+
+    /** A job or synchronous run by id alone: for the event of its end, which its runner, not a caller, asks for. */
+    async byId(id: string): Promise<ImportJobRow | undefined> {
+      return db.selectFrom('import_jobs').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
     /**
@@ -174,6 +181,31 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
       return Number(r.numUpdatedRows) > 0;
     },
 
+    /** Takes a finished job's revert: none ran, or one that started before `staleBefore` died with its process. */
+    async claimRevert(tenant: Tenant, id: string, now: number, staleBefore: number): Promise<boolean> {
+      const r = await db
+        .updateTable('import_jobs')
+        .set({ revert: JSON.stringify({ startedAt: now }), updated_at: now })
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .where('state', 'in', FINISHED)
+        // A revert under way has bumped updated_at when it started.
+        .where((eb) => eb.or([eb('revert', 'is', null), eb('updated_at', '<', staleBefore)]))
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+
+    async finishRevert(tenant: Tenant, id: string, outcome: object, now: number): Promise<void> {
+      await db
+        .updateTable('import_jobs')
+        .set({ state: 'reverted', revert: JSON.stringify(outcome), updated_at: now })
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .where('id', '=', id)
+        .execute();
+    },
+
     async removeFailures(id: string): Promise<void> {
       await db.deleteFrom('import_failures').where('job_id', '=', id).execute();
     },
@@ -190,7 +222,7 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
         .select('id')
         .where((eb) =>
           eb.or([
-            eb.and([eb('state', 'in', FINISHED), eb('finished_at', '<', before)]),
+            eb.and([eb('state', 'in', ENDED), eb('finished_at', '<', before)]),
             eb.and([eb('kind', '=', 'sync'), eb('state', '=', 'running'), eb('lease_expires_at', '<', staleBefore)]),
           ]),
         )

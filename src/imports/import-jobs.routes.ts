@@ -66,6 +66,20 @@ export function importJobRoutes(deps: { jobs: ImportJobs }): FastifyPluginAsync 
       },
     });
 
+    app.post<JobRoute>('/contacts/imports/:id/revert', {
+      schema: {
+        tags: ['import'],
+        summary: 'Undo an import',
+        description:
+          'Contacts the import created become INACTIVE; contacts it updated get their earlier values back, except contacts changed ' +
+          'since the import, which are left alone and listed in `revert.skippedIds`. The job gets state `reverted`; a second revert ' +
+          'changes nothing. A queued or running import: 409 (cancel it first).',
+        params: importJobParams,
+        response: { ...errorResponses, 200: { $ref: 'ImportJob#' } },
+      },
+      handler: (request) => deps.jobs.revert(request.ctx, request.params.id),
+    });
+
     app.post<JobRoute>('/contacts/imports/:id/cancel', {
       schema: {
         tags: ['import'],

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../shared/request-context.js';
 import { ConflictError, NotFoundError, ValidationError, type ErrorDetail } from '../shared/errors.js';
 import { newObjectId, OBJECT_ID } from '../shared/ids.js';
+import type { ImportJobRow } from '../db/schema.js';
 import type { ImportOptions } from './import-engine.js';
 import { finished, toImportJob, type ImportJob } from './import-job.mapper.js';
 import type { ImportJobRepository } from './import-job.repository.js';
@@ -8,6 +9,8 @@ import { checkUpload, type UploadLimits } from './upload-check.js';
 import type { UploadStore } from './upload-store.js';
 
 export interface ImportJobsDeps {
+  /** Undoes a finished import (import-revert.service.ts). */
+  revert?: (ctx: RequestContext, job: ImportJobRow) => Promise<void>;
   jobs: ImportJobRepository;
   uploads: UploadStore;
   limits: UploadLimits;
@@ -117,6 +120,14 @@ export function createImportJobs(deps: ImportJobsDeps) {
           after = rows[rows.length - 1]!.line;
         }
       })();
+    },
+
+    /** Undoes the import (docs/imports.md, "Reverting an import"); a reverted one answers as it is. */
+    async revert(ctx: RequestContext, id: string): Promise<ImportJob> {
+      const job = await found(ctx, id);
+      if (!deps.revert) throw new Error('imports are wired without revert');
+      await deps.revert(ctx, job);
+      return toImportJob(await found(ctx, id));
     },
 
     async cancel(ctx: RequestContext, id: string): Promise<ImportJob> {

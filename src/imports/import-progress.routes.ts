@@ -5,7 +5,7 @@ import type { ImportJob } from './import-job.mapper.js';
 import { importJobParams } from './import.schemas.js';
 import type { ImportJobs } from './import-jobs.service.js';
 
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
+const FINISHED = new Set(['completed', 'failed', 'cancelled', 'reverted']);
 
 export interface ProgressSettings {
   /** How often the job is read while it runs. */

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { adjustStreamCountsOn } from '../contacts/stream-counts.repository.js';
-import type { ContactRow } from '../db/schema.js';
+import { recordCreated, updateWithHistory } from './import-history.postgres.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef, type NewContact } from './import-store.js';
 
 const BATCH_COLUMNS = ['id', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension', 'last_name_key', 'full_name_key'];
@@ -150,7 +150,9 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
           );
           await client.query('release savepoint import_copy');
           pending.created += rows.length;
-          return new Set(rows.map((r) => r.id));
+          const ids = rows.map((r) => r.id);
+          await recordCreated(client, job, ids, now);
+          return new Set(ids);
         } catch (error) {
           if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
           await client.query('rollback to savepoint import_copy');
@@ -182,27 +184,12 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
         [streamId, accountId, orgId, userId, appId, job.id, now],
       );
       pending.created += inserted.length;
-      return new Set(inserted.map((r) => r.id));
+      const ids = inserted.map((r) => r.id);
+      await recordCreated(client, job, ids, now);
+      return new Set(ids);
     },
     async updateContacts(updates, now) {
-      const result = new Map<string, ContactRow>();
-      if (updates.length === 0) return result;
-      const col = (pick: (u: (typeof updates)[number]) => string) => updates.map(pick);
-      const { rows } = await client.query<ContactRow>(
-        `update contacts c set first_name = u.first_name, last_name = u.last_name, salutation = u.salutation, extension = u.extension,
-           last_name_key = u.last_name_key, full_name_key = u.full_name_key, updated_by = $8, updated_by_aid = $9, updated_at = $10
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           as u(id, first_name, last_name, salutation, extension, last_name_key, full_name_key)
-         where c.stream_id = $11 and c.account_id = $12 and c.id = u.id and c.status = 'ACTIVE'
-         returning c.*`,
-        [
-          col((u) => u.holderId), col((u) => u.values.firstName), col((u) => u.values.lastName), col((u) => u.values.salutation),
-          col((u) => u.values.extension), col((u) => u.values.last_name_key), col((u) => u.values.full_name_key),
-          userId, appId, now, streamId, accountId,
-        ],
-      );
-      for (const row of rows) result.set(row.id, row);
-      return result;
+      return updateWithHistory(client, job, updates, now);
     },
     async addFailures(failures) {
       if (failures.length === 0) return;

@@ -2,6 +2,7 @@ import type SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { sqliteStreamCounter } from '../contacts/stream-counts.repository.js';
 import type { ContactRow, Database } from '../db/schema.js';
+import { sqliteImportHistory } from './import-history.sqlite.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore } from './import-store.js';
 
 /**
@@ -40,6 +41,7 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
         failure: handle.prepare('insert or replace into import_failures (job_id, line, cells, errors) values (?, ?, ?, ?)'),
         clearFailures: handle.prepare('delete from import_failures where job_id = ?'),
         failedLines: handle.prepare('select line from import_failures where job_id = ? and line between ? and ?').pluck(),
+        history: sqliteImportHistory(handle, job),
         progress: handle.prepare(
           `update import_jobs set processed_rows = processed_rows + ?, created_count = created_count + ?,
              updated_count = updated_count + ?, failed_count = failed_count + ?, resume_line = ?, lease_expires_at = ?, updated_at = ?
@@ -77,14 +79,19 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
             if (info.changes > 0) inserted.add(id);
           }
           s!.countCreated(job.tenant, { active: inserted.size, inactive: 0 });
+          s!.history.recordCreated([...inserted], now);
           return inserted;
         },
         async updateContacts(updates, now) {
           const rows = new Map<string, ContactRow>();
+          const changed: { before: ContactRow; after: ContactRow }[] = [];
           for (const { holderId, values: v } of updates) {
+            const before = s!.history.earlier(holderId);
             const row = s!.update.get(v.firstName, v.lastName, v.salutation, v.extension, v.last_name_key, v.full_name_key, userId, appId, now, streamId, accountId, holderId) as ContactRow | undefined;
             if (row) rows.set(holderId, row);
+            if (row && before) changed.push({ before, after: row });
           }
+          s!.history.recordUpdated(changed, now);
           return rows;
         },
         async addFailures(failures) {

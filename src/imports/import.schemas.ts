@@ -122,7 +122,7 @@ export const importJobSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    state: { type: 'string', enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] },
+    state: { type: 'string', enum: ['queued', 'running', 'completed', 'failed', 'cancelled', 'reverted'] },
     options: {
       type: 'object',
       properties: { onDuplicate: { type: 'string' }, atomic: { type: 'boolean' }, dryRun: { type: 'boolean' } },
@@ -145,6 +145,18 @@ export const importJobSchema = {
     createdBy: { type: 'string' },
     createdByAId: { type: 'string' },
     error: { type: 'object', properties: { msg: { type: 'string' }, code: { type: 'string' } } },
+    revert: {
+      type: 'object',
+      description: 'What POST /contacts/imports/{id}/revert did (state `reverted`)',
+      properties: {
+        revertedAt: { type: 'string', format: 'date-time' },
+        deactivated: { type: 'integer', description: 'Contacts the import created, made INACTIVE' },
+        restored: { type: 'integer', description: 'Contacts the import updated, given their earlier values back' },
+        skipped: { type: 'integer', description: 'Contacts changed since the import, left alone' },
+        skippedIds: { type: 'array', items: { type: 'string' } },
+      },
+      required: ['revertedAt', 'deactivated', 'restored', 'skipped', 'skippedIds'],
+    },
   },
   required: ['id', 'state', 'options', 'processedRows', 'created', 'updated', 'failed', 'createdAt'],
 } as const;

@@ -2,6 +2,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import type { Store } from '../db/database.js';
+import { finishWithEvent } from './import-events.js';
+import { createImportRevert } from './import-revert.service.js';
+import type { Transact } from '../db/group-commit.js';
+import { transactionRunner } from '../db/transaction.js';
+import { createContactChangeLog } from '../contacts/contact-change-log.js';
+import { createContactRepository } from '../contacts/contact.repository.js';
+import { createHistoryRepository } from '../history/history.repository.js';
 import { createImportJobRepository } from './import-job.repository.js';
 import { createImportJobs } from './import-jobs.service.js';
 import { createImportRunner } from './import-runner.js';
@@ -25,10 +32,11 @@ function uploadDir(store: Store, config: ImportsConfig): string {
 }
 
 /** Everything imports are made of, wired for one store: jobs, the synchronous endpoint, the worker. */
-export function createImports(deps: { store: Store; config: ImportsConfig; log: WorkerDeps['log']; now?: () => number }) {
+export function createImports(deps: { store: Store; config: ImportsConfig; log: WorkerDeps['log']; now?: () => number; transact?: Transact }) {
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
-  const jobs = createImportJobRepository(store.db, store.dialect);
+  // Every way a job ends goes through this `finish`, which writes the import's event with it.
+  const jobs = { ...createImportJobRepository(store.db, store.dialect), finish: finishWithEvent(store.db, store.dialect) };
   const engineStore: ImportStore =
     store.dialect === 'sqlite' ? createSqliteImportStore(store.db, store.sqlite) : createPostgresImportStore(store.pool);
   const uploads: UploadStore = store.dialect === 'sqlite' ? createFileUploadStore(uploadDir(store, config)) : createTableUploadStore(store.db, now);
@@ -47,7 +55,17 @@ export function createImports(deps: { store: Store; config: ImportsConfig; log: 
     jobs, uploads, scratch, store: engineStore, run, concurrency: config.importWorkers, leaseMs, pollMs: config.importPollMs,
     retentionMs: config.importRetentionDays * 86_400_000, now, log: deps.log,
   });
-  const service = createImportJobs({ jobs, uploads, limits, now, queued: () => worker.kick() });
+  const transact: Transact = deps.transact ?? ((work) => store.db.transaction().execute((trx) => work(trx)));
+  const revert = createImportRevert({
+    inTransaction: transactionRunner(transact, (trx) => ({
+      contacts: createContactRepository(trx),
+      history: createHistoryRepository(trx),
+      changes: createContactChangeLog(trx),
+    })),
+    jobs,
+    now,
+  });
+  const service = createImportJobs({ jobs, uploads, limits, now, queued: () => worker.kick(), revert });
   const importCsv = createSyncImport({ jobs, scratch, scratchDir, run: runInRequest, limits, leaseMs, now });
   return {
     jobs: service,

@@ -1,0 +1,47 @@
+import type { ContactHistoryRow } from '../db/schema.js';
+import { contactNotFound } from '../shared/errors.js';
+import { OBJECT_ID } from '../shared/ids.js';
+import { decodePageCursor, encodePageCursor, isSeq } from '../shared/page-cursor.js';
+import type { Tenant } from '../shared/request-context.js';
+import type { FieldChanges } from './contact-diff.js';
+import type { HistoryRepository } from './history.repository.js';
+
+/** One history entry as the API answers it. */
+export interface HistoryEntry {
+  at: string;
+  action: ContactHistoryRow['action'];
+  userId: string;
+  appId: string;
+  importId?: string;
+  changes: FieldChanges;
+}
+
+export function toHistoryEntry(row: ContactHistoryRow): HistoryEntry {
+  return {
+    at: new Date(Number(row.at)).toISOString(),
+    action: row.action,
+    userId: row.user_id,
+    appId: row.app_id,
+    ...(row.import_id !== null && { importId: row.import_id }),
+    changes: JSON.parse(row.changes) as FieldChanges,
+  };
+}
+
+/** GET /contacts/{id}/history: every change to a contact, newest first, a page at a time. */
+export function createHistoryService(deps: { history: HistoryRepository }) {
+  return {
+    async contactHistory(tenant: Tenant, contactId: string, cursor: string | undefined, limit: number) {
+      if (!OBJECT_ID.test(contactId) || !(await deps.history.contactExists(tenant, contactId))) throw contactNotFound(contactId);
+      const before = cursor === undefined ? undefined : decodePageCursor(cursor, isSeq);
+      const rows = await deps.history.page(tenant, contactId, before, limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        results: page.map(toHistoryEntry),
+        hasMore: rows.length > limit,
+        nextCursor: rows.length > limit ? encodePageCursor(Number(page[page.length - 1]!.seq)) : null,
+      };
+    },
+  };
+}
+
+export type HistoryService = ReturnType<typeof createHistoryService>;

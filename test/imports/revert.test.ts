@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { contactInput, createTenant, useApiFixture } from '../helpers/app.js';
+import { csvOf, importsApi, injectSender, row } from '../helpers/imports.js';
+import { DIALECTS, skipReason } from '../helpers/stores.js';
+
+for (const dialect of DIALECTS) {
+  describe(`reverting an import (${dialect})`, { skip: await skipReason(dialect) }, () => {
+    const f = useApiFixture(dialect, { WEBHOOK_WORKERS: '0', IMPORT_POLL_MS: '20' });
+    const call = (method: string, url: string, payload?: unknown) =>
+      f.api.app.inject({ method: method as 'GET', url: `${f.tenant.base}${url}`, headers: f.tenant.headers, ...(payload !== undefined && { payload: payload as object }) });
+    const contact = async (id: string) => (await call('GET', `/contacts/${id}`)).json();
+
+    test('after a mixed create/update import with one contact edited since: created ones INACTIVE, updated ones back, the edited one left alone and named', async () => {
+      const before = [];
+      for (let i = 0; i < 3; i++) before.push((await call('POST', '/contacts', [contactInput({ firstName: `Old${i}`, lastName: 'Before', salutation: 'Mr' })])).json()[0]);
+      const national = (c: { cellPhone: { phoneNumber: string } }) => c.cellPhone.phoneNumber.slice(3);
+      const fresh = [0, 1, 2].map((i) => `7${String(Date.now()).slice(-7)}${i}${i}`);
+      const jobs = importsApi(injectSender(f.api.app), f.tenant);
+      const job = await jobs.submit(
+        csvOf([
+          ...before.map((c, i) => row(national(c), { first: `New${i}`, last: 'After', salutation: 'Dr', ext: '9' })),
+          ...fresh.map((p, i) => row(p, { first: `Created${i}` })),
+        ]),
+        { query: 'onDuplicate=update' },
+      );
+      const done = await jobs.finished(job.id);
+      assert.equal(done.state, 'completed');
+      assert.equal(done.created, 3);
+      assert.equal(done.updated, 3);
+      const createdIds: string[] = [];
+      for (const p of fresh) createdIds.push((await call('GET', `/contacts?phoneNumber=%2B91${p}`)).json().results[0].id);
+      // Edited since the import: an updated one and a created one.
+      await call('PUT', `/contacts/${before[2].id}`, { firstName: 'Mine' });
+      await call('PUT', `/contacts/${createdIds[2]}`, { lastName: 'Kept' });
+
+      const reverted = await call('POST', `/contacts/imports/${job.id}/revert`);
+      assert.equal(reverted.statusCode, 200, reverted.body);
+      const body = reverted.json();
+      assert.equal(body.state, 'reverted');
+      assert.equal(body.revert.deactivated, 2);
+      assert.equal(body.revert.restored, 2);
+      assert.equal(body.revert.skipped, 2);
+      assert.deepEqual([...body.revert.skippedIds].sort(), [before[2].id, createdIds[2]].sort());
+
+      for (const i of [0, 1]) {
+        const c = await contact(before[i].id);
+        assert.equal(c.firstName, `Old${i}`);
+        assert.equal(c.lastName, 'Before');
+        assert.equal(c.salutation, 'Mr');
+        assert.equal(c.cellPhone.extension, '+');
+        assert.equal(c.status, 'ACTIVE');
+        assert.equal((await contact(createdIds[i]!)).status, 'INACTIVE');
+      }
+      assert.equal((await contact(before[2].id)).firstName, 'Mine');
+      assert.equal((await contact(before[2].id)).lastName, 'After');
+      assert.equal((await contact(createdIds[2]!)).status, 'ACTIVE');
+
+      // History shows the revert, with the import, as the caller's change.
+      const [entry] = (await call('GET', `/contacts/${before[0].id}/history`)).json().results;
+      assert.equal(entry.action, 'reverted');
+      assert.equal(entry.importId, job.id);
+      assert.equal(entry.userId, f.tenant.userId);
+      assert.deepEqual(entry.changes.firstName, { from: 'New0', to: 'Old0' });
+      const [gone] = (await call('GET', `/contacts/${createdIds[0]}/history`)).json().results;
+      assert.equal(gone.action, 'reverted');
+      assert.deepEqual(gone.changes, { status: { from: 'ACTIVE', to: 'INACTIVE' } });
+
+      // Twice: nothing more changes.
+      const again = await call('POST', `/contacts/imports/${job.id}/revert`);
+      assert.equal(again.statusCode, 200);
+      assert.deepEqual(again.json().revert, body.revert);
+      assert.equal((await call('GET', `/contacts/${before[0].id}/history`)).json().results.length, 3);
+      assert.equal((await jobs.job(job.id)).state, 'reverted');
+    });
+
+    test("another tenant's import is 404; an unknown one too", async () => {
+      const jobs = importsApi(injectSender(f.api.app), f.tenant);
+      const job = await jobs.submit(csvOf([row(`6${String(Date.now()).slice(-9)}`)]));
+      await jobs.finished(job.id);
+      const other = await createTenant(f.store.store);
+      const r = await f.api.app.inject({ method: 'POST', url: `${other.base}/contacts/imports/${job.id}/revert`, headers: other.headers });
+      assert.equal(r.statusCode, 404);
+      assert.equal(r.json().errors[0].code, 'IMPORT_NOT_FOUND');
+      assert.equal((await call('POST', '/contacts/imports/0123456789abcdef01234567/revert')).statusCode, 404);
+    });
+  });
+}
