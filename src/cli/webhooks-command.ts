@@ -4,6 +4,7 @@ import type { Tenant } from '../shared/request-context.js';
 import type { WebhookEndpoints } from '../webhooks/webhook-endpoint.service.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhooks/webhook-events.js';
 import { UsageError } from './errors.js';
+import { print, printList } from './output.js';
 
 /** The endpoints' service over the store, for the stream `--stream` names (its account looked up). */
 async function withEndpoints<T>(config: Config, streamId: string, fn: (webhooks: WebhookEndpoints, tenant: Tenant) => Promise<T>): Promise<T> {
@@ -32,7 +33,8 @@ async function withEndpoints<T>(config: Config, streamId: string, fn: (webhooks:
   }
 }
 
-const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/** An endpoint (or what a command answers of it): `key: value` lines, or with --json one JSON object as the API answers. */
+const out = (value: object, json: boolean | undefined) => print({ ...value }, json);
 
 function eventsOf(list: string[] | undefined): WebhookEventType[] | undefined {
   if (!list || list.length === 0) return undefined;
@@ -43,7 +45,7 @@ function eventsOf(list: string[] | undefined): WebhookEventType[] | undefined {
 
 /** `dialbook webhooks create|list|delete|rotate-secret`: the stream's endpoints, as the API manages them (docs/webhooks.md). */
 export function registerWebhookCommands(program: Command, config: () => Config): void {
-  const webhooks = program.command('webhooks').description("a stream's webhook endpoints (docs/webhooks.md); each prints JSON as the API answers");
+  const webhooks = program.command('webhooks').description("a stream's webhook endpoints (docs/webhooks.md); with --json each prints JSON as the API answers");
   const collect = (value: string, previous: string[] = []) => [...previous, value];
 
   webhooks
@@ -53,16 +55,20 @@ export function registerWebhookCommands(program: Command, config: () => Config):
     .requiredOption('--url <url>', 'where deliveries are POSTed')
     .option('--event <type>', `an event type to send (repeat it; every type when absent): ${WEBHOOK_EVENT_TYPES.join(', ')}`, collect)
     .option('--description <text>', 'what the endpoint is for')
-    .action(async (opts: { stream: string; url: string; event?: string[]; description?: string }) => {
-      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.create(tenant, { url: opts.url, events: eventsOf(opts.event), description: opts.description })));
+    .option('--json', 'print the endpoint as one JSON object')
+    .action(async (opts: { stream: string; url: string; event?: string[]; description?: string; json?: boolean }) => {
+      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.create(tenant, { url: opts.url, events: eventsOf(opts.event), description: opts.description })), opts.json);
     });
 
   webhooks
     .command('list')
     .description("the stream's endpoints (never their secrets)")
     .requiredOption('--stream <id>', 'the stream (st-…)')
-    .action(async (opts: { stream: string }) => {
-      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.list(tenant, undefined, 100)));
+    .option('--json', 'print {results, hasMore, nextCursor} as the API answers')
+    .action(async (opts: { stream: string; json?: boolean }) => {
+      const page = await withEndpoints(config(), opts.stream, (w, tenant) => w.list(tenant, undefined, 100));
+      if (opts.json) process.stdout.write(`${JSON.stringify(page)}\n`);
+      else printList(page.results, false, (e) => [e.id, e.url, e.events.join(','), e.disabled ? 'disabled' : 'active', e.description ?? '']);
     });
 
   webhooks
@@ -70,8 +76,9 @@ export function registerWebhookCommands(program: Command, config: () => Config):
     .description('remove an endpoint with its deliveries')
     .requiredOption('--stream <id>', 'the stream (st-…)')
     .argument('<id>', 'the endpoint')
-    .action(async (id: string, opts: { stream: string }) => {
-      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.remove(tenant, id)));
+    .option('--json', 'print the answer as one JSON object')
+    .action(async (id: string, opts: { stream: string; json?: boolean }) => {
+      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.remove(tenant, id)), opts.json);
     });
 
   webhooks
@@ -79,7 +86,8 @@ export function registerWebhookCommands(program: Command, config: () => Config):
     .description('a new signing secret; the old one signs beside it for WEBHOOK_SECRET_GRACE_SECONDS')
     .requiredOption('--stream <id>', 'the stream (st-…)')
     .argument('<id>', 'the endpoint')
-    .action(async (id: string, opts: { stream: string }) => {
-      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.rotateSecret(tenant, id)));
+    .option('--json', 'print the answer as one JSON object')
+    .action(async (id: string, opts: { stream: string; json?: boolean }) => {
+      out(await withEndpoints(config(), opts.stream, (w, tenant) => w.rotateSecret(tenant, id)), opts.json);
     });
 }
