@@ -134,8 +134,8 @@ describe('a SQLite store that cannot be written', () => {
     });
 
     it('refuses to start on a read-only store, naming the path', async () => {
-      // A folder of its own on another tmpfs: a mount with files open for writing cannot be made read-only.
-      const other = mountTmpfs(1024)!;
+      // A folder of its own on another tmpfs (room for the migrated schema): a mount with files open for writing cannot be made read-only.
+      const other = mountTmpfs(8192)!;
       const file = path.join(other, 'dialbook.db');
       await (await openWritableStore({ database: { kind: 'sqlite', file } })).close();
       execFileSync('mount', ['-o', 'remount,ro', other]);
@@ -147,7 +147,7 @@ describe('a SQLite store that cannot be written', () => {
           return true;
         });
       } finally {
-        execFileSync('umount', [other]);
+        execFileSync('umount', ['-l', other]); // lazily: the refused open's handle may not be gone yet
         fs.rmdirSync(other);
       }
     });
