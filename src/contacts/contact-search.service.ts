@@ -48,10 +48,13 @@ export function createContactSearch(deps: ContactSearchDeps) {
     if (skip > MAX_SKIP) {
       throw new ValidationError({ msg: `skip goes at most ${MAX_SKIP} contacts deep; follow nextCursor (after) for deeper pages`, code: 'SKIP_TOO_DEEP', field: 'skip' });
     }
-    // A name search's count also decides how its page is read, so it comes first; other counts run beside the page.
-    const [rows, count] = filter.name !== undefined && filter.phoneNumber === undefined
-      ? await repo.count(ctx, filter).then(async (c) => [await repo.page(ctx, { filter, sort, skip, limit, fewNameMatches: c.exact }), c] as const)
-      : await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
+    // A name search's count also decides how its page is read, so it comes first. A phone lookup's page nearly always
+    // holds every match, which then is the count; other counts run beside the page.
+    const [rows, count] = filter.phoneNumber !== undefined
+      ? await repo.page(ctx, { filter, sort, skip, limit }).then(async (r) => [r, countedBy(r) ?? (await repo.count(ctx, filter))] as const)
+      : filter.name !== undefined
+        ? await repo.count(ctx, filter).then(async (c) => [await repo.page(ctx, { filter, sort, skip, limit, fewNameMatches: c.exact }), c] as const)
+        : await Promise.all([repo.page(ctx, { filter, sort, skip, limit }), repo.count(ctx, filter)]);
     const { results, hasMore, nextCursor } = pageOf(rows);
     // A lower bound never undercuts what this page itself shows.
     const total = count.exact ? count.total : Math.max(count.total, skip + results.length + (hasMore ? 1 : 0));
@@ -60,6 +63,11 @@ export function createContactSearch(deps: ContactSearchDeps) {
       ...(!count.exact && { totalResultsExact: false as const }),
       ...(nextCursor && { nextCursor }),
     };
+
+    /** The total a page shows by itself: one that ends the matches (short of the row past it) and holds any of them. */
+    function countedBy(rows: ContactRow[]): { total: number; exact: true } | undefined {
+      return rows.length <= limit && (rows.length > 0 || skip === 0) ? { total: skip + rows.length, exact: true } : undefined;
+    }
 
     /** The repository reads one row past the page: that row says whether more follow. */
     function pageOf(rows: ContactRow[]): ContactPage {

@@ -61,11 +61,19 @@ export function parseSearch(query: SearchQuery): Search {
 
   const sortParam = query.sort ?? 'createdAt';
   const sort: ContactSort = { field: sortParam.replace(/^-/, '') as SortField, descending: sortParam.startsWith('-') };
-  const fingerprint = createHash('sha256')
-    .update(JSON.stringify([sortParam, filter.status, filter.phoneNumber ?? null, prefix]))
-    .digest('base64url')
-    .slice(0, 12);
-  return { filter, sort, fingerprint };
+  let fingerprint: string | undefined;
+  return {
+    filter,
+    sort,
+    // Made when a cursor is, not on every page: most pages make none.
+    get fingerprint() {
+      fingerprint ??= createHash('sha256')
+        .update(JSON.stringify([sortParam, filter.status, filter.phoneNumber ?? null, prefix]))
+        .digest('base64url')
+        .slice(0, 12);
+      return fingerprint;
+    },
+  };
 }
 
 interface CursorBody {

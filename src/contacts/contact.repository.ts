@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Updateable } from 'kysely';
 import type { ContactRow, ContactTable, Database, NewContactRow } from '../db/schema.js';
 import type { Actor, Tenant } from '../shared/request-context.js';
+import { preparedQuery, type SlotOf } from '../db/prepared.js';
 import { createStreamCountsRepository } from './stream-counts.repository.js';
 
 /** The stream a change is confined to and who makes it (written to `updatedBy` / `updatedByAId`). */
@@ -14,6 +15,11 @@ export interface PhoneHolder {
 // SQLite allows 32,766 bound parameters; 18 columns a row keeps a batch well under it.
 const INSERT_BATCH = 500;
 const LOOKUP_BATCH = 500;
+
+// GET /contacts/{id} and every write's read of the contact it changes.
+const findOne = preparedQuery((db: Kysely<Database>, slot: SlotOf<{ streamId: string; accountId: string; id: string }>) =>
+  db.selectFrom('contacts').selectAll().where('stream_id', '=', slot('streamId')).where('account_id', '=', slot('accountId')).where('id', '=', slot('id')),
+);
 
 /**
  * Contacts of a stream. The writes that add contacts or change their status also adjust the stream's counts
@@ -42,7 +48,8 @@ export function createContactRepository(db: Kysely<Database>) {
     },
 
     async findById(tenant: Tenant, id: string): Promise<ContactRow | undefined> {
-      return inStream(tenant).selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = await findOne(db, { streamId: tenant.streamId, accountId: tenant.accountId, id });
+      return row;
     },
 
     async findByIds(tenant: Tenant, ids: string[]): Promise<ContactRow[]> {

@@ -156,6 +156,12 @@ export function normaliseLookupNumber(rawNumber: string, rawCountryCode: string 
   if (!DIGITS.test(digits)) {
     return fail('cellPhone.phoneNumber', 'INVALID_PHONE_NUMBER', `phoneNumber "${rawNumber}" may hold only digits (and spaces, dashes, dots or parentheses between them)`);
   }
+  // The common case without the parser: the calling code found as libphonenumber finds it, the number good.
+  const quick = callingCodeOf(digits);
+  if (quick !== undefined) {
+    const result = normalisePhone(`+${digits}`, quick);
+    if (result.ok) return result;
+  }
   let cc: string | undefined;
   try {
     cc = parsePhoneNumberWithError(`+${digits}`).countryCallingCode;
@@ -170,4 +176,16 @@ export function normaliseLookupNumber(rawNumber: string, rawCountryCode: string 
     result?.code ?? 'INVALID_PHONE_NUMBER',
     `${why}without countryCode, phoneNumber "${rawNumber}" is read as an international number (country calling code first); send countryCode to give national digits`,
   );
+}
+
+/**
+ * The country calling code an international number starts with: calling codes are a prefix code (ITU-T E.164), so
+ * at most one of its first one, two or three digits is one; the same walk libphonenumber's own parser makes.
+ */
+function callingCodeOf(digits: string): string | undefined {
+  for (let length = 1; length <= 3 && length <= digits.length; length++) {
+    const cc = digits.slice(0, length);
+    if (metadata.hasCallingCode(cc)) return cc;
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { preparedQuery, type SlotOf } from '../db/prepared.js';
 import type { Tenant } from '../shared/request-context.js';
 
 /** A change to a stream's numbers of ACTIVE and INACTIVE contacts. */
@@ -25,6 +26,15 @@ const pickShard = () => Math.floor(Math.random() * COUNT_SHARDS);
 const UPSERT_SQL = `insert into stream_counts (stream_id, shard, account_id, active, inactive) values (?, ?, ?, ?, ?)
   on conflict (stream_id, shard) do update set active = stream_counts.active + excluded.active, inactive = stream_counts.inactive + excluded.inactive`;
 
+// Read on every unfiltered page.
+const readCounts = preparedQuery((db: Kysely<Database>, slot: SlotOf<{ streamId: string; accountId: string }>) =>
+  db
+    .selectFrom('stream_counts')
+    .select((eb) => [eb.fn.sum<number | string | null>('active').as('active'), eb.fn.sum<number | string | null>('inactive').as('inactive')])
+    .where('stream_id', '=', slot('streamId'))
+    .where('account_id', '=', slot('accountId')),
+);
+
 /**
  * The per-stream counts behind the unfiltered `totalResults`. Every write that adds contacts or changes their status
  * calls `adjust` inside its own transaction, so a count is exact whenever that transaction's contacts are visible.
@@ -46,12 +56,7 @@ export function createStreamCountsRepository(db: Kysely<Database>) {
     },
 
     async read(tenant: Tenant): Promise<StreamCounts> {
-      const row = await db
-        .selectFrom('stream_counts')
-        .select((eb) => [eb.fn.sum<number | string | null>('active').as('active'), eb.fn.sum<number | string | null>('inactive').as('inactive')])
-        .where('stream_id', '=', tenant.streamId)
-        .where('account_id', '=', tenant.accountId)
-        .executeTakeFirst();
+      const [row] = await readCounts(db, { streamId: tenant.streamId, accountId: tenant.accountId });
       return { active: Number(row?.active ?? 0), inactive: Number(row?.inactive ?? 0) };
     },
   };

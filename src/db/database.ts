@@ -129,28 +129,63 @@ async function probeWrite(db: Kysely<Database>): Promise<void> {
 
 const STATEMENT_CACHE = 500;
 
+type KyselyStatement = ReturnType<SqliteDatabase['prepare']>;
+
 /**
  * The connection as Kysely sees it, with its statements kept by SQL text: preparing costs about as much as running
  * a small query, and Kysely prepares every statement it sends. A statement still being iterated is not handed out
  * twice; past the bound (statements whose text varies, as `in (…)` lists do) the cache starts over.
  */
 function withStatementCache(handle: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+  const cache = new Map<string, { statement: SQLite.Statement; forKysely: KyselyStatement }>();
   return {
     close() {
       if (handle.open) handle.close();
     },
     prepare(text: string) {
       const hit = cache.get(text);
-      if (hit && !hit.busy) return hit;
+      if (hit && !hit.statement.busy) return hit.forKysely;
       const statement = handle.prepare(text);
+      const forKysely = rowsBuiltInJs(statement);
       if (!hit) {
         if (cache.size >= STATEMENT_CACHE) cache.clear();
-        cache.set(text, statement);
+        cache.set(text, { statement, forKysely });
       }
-      return statement;
+      return forKysely;
     },
   };
+}
+
+/**
+ * A reading statement whose rows come back from better-sqlite3 as arrays and are made into objects by a function
+ * compiled for its columns: the same rows (a later column of the same name wins, as better-sqlite3's own objects
+ * do), built in a fraction of the time better-sqlite3 takes to set each property from C++.
+ */
+function rowsBuiltInJs(statement: SQLite.Statement): KyselyStatement {
+  if (!statement.reader) return statement;
+  const toRow = rowBuilder(statement.columns().map((c) => c.name));
+  statement.raw(true);
+  return {
+    reader: true,
+    all(parameters) {
+      const rows = statement.all(parameters) as unknown[][];
+      const objects: unknown[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) objects[i] = toRow(rows[i]!);
+      return objects;
+    },
+    run: (parameters) => statement.run(parameters),
+    *iterate(parameters) {
+      for (const row of statement.iterate(parameters) as IterableIterator<unknown[]>) yield toRow(row);
+    },
+  };
+}
+
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
+
+function rowBuilder(columns: string[]): (values: unknown[]) => unknown {
+  // A computed key defines an own property whatever the name (`__proto__` included); a plain one is the fast literal.
+  const entries = columns.map((name, i) => `${PLAIN_KEY.test(name) && name !== '__proto__' ? name : `[${JSON.stringify(name)}]`}: v[${i}]`);
+  return new Function('v', `return { ${entries.join(', ')} };`) as (values: unknown[]) => unknown;
 }
 
 function openPostgres(connectionString: string, options: StoreOptions): PostgresStore {

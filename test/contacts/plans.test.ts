@@ -11,6 +11,7 @@ import { createTenancyService } from '../../src/tenancy/tenancy.service.js';
 import type { Tenant } from '../helpers/app.js';
 import { DIALECTS, skipReason } from '../helpers/stores.js';
 import { contactsFixture } from './contacts-fixture.js';
+import { recordingStatements } from '../helpers/statements.js';
 
 const TOTAL = 100_000;
 const BATCH = 5_000;
@@ -56,19 +57,7 @@ const planNodes = (plan: PgPlan): PgPlan[] => [plan, ...(plan.Plans ?? []).flatM
 
 /** Every statement the search repository sends for one GET /contacts without a cursor: the page and the count. */
 async function statementsOf(db: Kysely<Database>, tenant: Tenant, query: SearchPageQuery): Promise<CompiledQuery[]> {
-  const compiled: CompiledQuery[] = [];
-  const executed: CompiledQuery[] = [];
-  // Subqueries pass the plugin as they are built; the statement sent is the last one compiled before its result.
-  const recording = db.withPlugin({
-    transformQuery: (args) => {
-      compiled.push(db.getExecutor().compileQuery(args.node, args.queryId));
-      return args.node;
-    },
-    transformResult: async (args) => {
-      executed.push(compiled[compiled.length - 1]!);
-      return args.result;
-    },
-  });
+  const { db: recording, executed } = recordingStatements(db);
   const search = parseSearch(query);
   const repo = createContactSearchRepository(recording);
   await repo.page(tenant, { filter: search.filter, sort: search.sort, skip: 0, limit: 10 });
