@@ -22,6 +22,8 @@ export interface TryOutcome {
   status: number | null;
   latencyMs: number;
   error: string | null;
+  /** The INSTANCE_ID of the process that made the try. */
+  instance: string;
   /** delivered, pending again at `nextAttemptAt`, or failed (tries used up, or 410). */
   state: DeliveryState;
   nextAttemptAt: number;
@@ -126,7 +128,7 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
         if (Number(moved.numUpdatedRows) === 0) return false;
         await trx
           .insertInto('webhook_attempts')
-          .values({ endpoint_id: endpointId, event_seq: eventSeq, attempt, at: outcome.at, status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error })
+          .values({ endpoint_id: endpointId, event_seq: eventSeq, attempt, at: outcome.at, status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error, instance: outcome.instance })
           .execute();
         return true;
       });
