@@ -77,7 +77,7 @@ describe('two instances on one PostgreSQL', { skip: await skipReason('postgres')
     }
   }
 
-  test('both deliver, each event once between them, every try of an event with its one webhook-id', async () => {
+  test('both deliver, each event once between them, every try of an event with its one webhook-id', async (t) => {
     const endpoint = (await api('/webhooks', { url: receiver.url })) as { id: string; secret: string };
     receiver.verifyWith(endpoint.secret);
 
@@ -147,6 +147,7 @@ describe('two instances on one PostgreSQL', { skip: await skipReason('postgres')
     const deliveredBy = (id: string) => byId.get(id)!.log.find((a) => a.status === 204)!.instance;
     assert.deepEqual(new Set(held.map((r) => deliveredBy(r.id))), new Set(INSTANCES), 'the held requests came from both instances');
     const perInstance = INSTANCES.map((i) => deliveries.filter((d) => deliveredBy(d.id) === i).length);
+    t.diagnostic(`events delivered by ${INSTANCES.map((i, k) => `${i}: ${perInstance[k]}`).join(', ')}; ${failedOnce.size} retried`);
     assert.ok(perInstance.every((n) => n >= 1), `events delivered by each instance: ${perInstance.join(', ')}`);
   });
 });
