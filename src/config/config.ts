@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Which store a DATABASE_URL points at. */
@@ -8,6 +9,8 @@ export type StoreUrl =
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** This process's name among the instances on one store (the webhook delivery log says which made each try). */
+  readonly instanceId: string;
   readonly logLevel: string;
   /** `pretty` (one readable line an event) or `json` (one object a line); `auto`: pretty on a terminal, else json. */
   readonly logFormat: 'auto' | 'pretty' | 'json';
@@ -88,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
   const config: Config = {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
+    instanceId: instanceId(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     database: parseDatabaseUrl(env.DATABASE_URL),
@@ -146,6 +150,14 @@ export function parseDatabaseUrl(raw: string | undefined): StoreUrl {
   }
   if (!file) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/dialbook.db');
   return { kind: 'sqlite', file };
+}
+
+/** INSTANCE_ID, or the host's name and the process id: unique among the processes on one store unless set twice. */
+function instanceId(env: Env): string {
+  const value = env.INSTANCE_ID?.trim() || `${os.hostname()}:${process.pid}`;
+  // Shown in the delivery log as it is: printable, and short enough for a column of it.
+  if (value.length > 200 || /[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError('INSTANCE_ID must be at most 200 printable characters');
+  return value;
 }
 
 function str(env: Env, name: string, fallback: string): string {

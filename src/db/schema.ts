@@ -278,6 +278,8 @@ export interface WebhookAttemptTable {
   status: number | null;
   latency_ms: number;
   error: string | null;
+  /** The INSTANCE_ID of the process that made the try; null for tries logged before it was recorded. */
+  instance: string | null;
 }
 
 export interface Database {

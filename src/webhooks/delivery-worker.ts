@@ -9,6 +9,8 @@ export interface DeliveryWorkerDeps {
   deliveries: DeliveryRepository;
   endpoints: Pick<WebhookEndpointRepository, 'disable'>;
   send: HttpSender;
+  /** This process's INSTANCE_ID, logged with each of its tries. */
+  instance: string;
   /** Tries in flight at once in this process; 0: this instance delivers nothing. */
   concurrency: number;
   /** Waits after each failed try (retry-schedule.ts); a delivery fails once they are used up. */
@@ -75,7 +77,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     }
     const error = result.error ?? (ok ? null : `HTTP ${result.status}`);
     const recorded = await deps.deliveries.recordTry(d.endpointId, d.eventSeq, token, d.attempts + 1, {
-      at, status: result.status ?? null, latencyMs: result.latencyMs, error, state, nextAttemptAt,
+      at, status: result.status ?? null, latencyMs: result.latencyMs, error, instance: deps.instance, state, nextAttemptAt,
     });
     if (recorded && gone) await deps.endpoints.disable(d.endpointId, `The endpoint answered 410 Gone at ${new Date(at).toISOString()}`, at);
   }

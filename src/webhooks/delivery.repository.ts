@@ -22,6 +22,8 @@ export interface TryOutcome {
   status: number | null;
   latencyMs: number;
   error: string | null;
+  /** The INSTANCE_ID of the process that made the try. */
+  instance: string;
   /** delivered, pending again at `nextAttemptAt`, or failed (tries used up, or 410). */
   state: DeliveryState;
   nextAttemptAt: number;
@@ -52,9 +54,11 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
         .executeTakeFirst();
       if (!due) return [];
       const lock = dialect === 'postgres' ? sql`for update of d skip locked` : sql``;
+      // The pick is a materialized CTE, run once. Written inline in `in (…)`, PostgreSQL ran it as the inner side of a
+      // semi join, again for each row the update visited, each run skipping the rows just leased: the limit held per
+      // run, and a worker with room for one try leased every delivery that was due.
       const claimed = await sql<{ endpoint_id: string; event_seq: number | string; round_attempts: number; attempts: number }>`
-        update webhook_deliveries set lease_token = ${token}, lease_expires_at = ${now + leaseMs}
-        where (endpoint_id, event_seq) in (
+        with picked as materialized (
           select d.endpoint_id, d.event_seq from webhook_deliveries d
           join webhook_endpoints ep on ep.id = d.endpoint_id and ep.disabled = 0
           where d.state = 'pending' and d.next_attempt_at <= ${now}
@@ -67,6 +71,8 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
           limit ${limit}
           ${lock}
         )
+        update webhook_deliveries set lease_token = ${token}, lease_expires_at = ${now + leaseMs}
+        where (endpoint_id, event_seq) in (select endpoint_id, event_seq from picked)
         and state = 'pending' and (lease_expires_at is null or lease_expires_at < ${now})
         returning endpoint_id, event_seq, round_attempts, attempts`.execute(db);
       if (claimed.rows.length === 0) return [];
@@ -122,7 +128,7 @@ export function createDeliveryRepository(db: Kysely<Database>, dialect: Dialect)
         if (Number(moved.numUpdatedRows) === 0) return false;
         await trx
           .insertInto('webhook_attempts')
-          .values({ endpoint_id: endpointId, event_seq: eventSeq, attempt, at: outcome.at, status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error })
+          .values({ endpoint_id: endpointId, event_seq: eventSeq, attempt, at: outcome.at, status: outcome.status, latency_ms: outcome.latencyMs, error: outcome.error, instance: outcome.instance })
           .execute();
         return true;
       });

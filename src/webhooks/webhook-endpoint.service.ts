@@ -51,7 +51,7 @@ export interface Delivery {
   lastError: string | null;
   createdAt: string;
   finishedAt: string | null;
-  log: { attempt: number; at: string; status: number | null; latencyMs: number; error: string | null }[];
+  log: { attempt: number; at: string; status: number | null; latencyMs: number; error: string | null; instance: string | null }[];
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -95,7 +95,7 @@ export function createWebhookEndpoints(deps: WebhookEndpointsDeps) {
       finishedAt: iso(r.finished_at),
       log: log
         .filter((a) => Number(a.event_seq) === Number(r.event_seq))
-        .map((a) => ({ attempt: Number(a.attempt), at: iso(a.at)!, status: a.status === null ? null : Number(a.status), latencyMs: Number(a.latency_ms), error: a.error })),
+        .map((a) => ({ attempt: Number(a.attempt), at: iso(a.at)!, status: a.status === null ? null : Number(a.status), latencyMs: Number(a.latency_ms), error: a.error, instance: a.instance })),
     }));
   }
 

@@ -8,7 +8,7 @@ import { createWebhookEndpoints } from './webhook-endpoint.service.js';
 
 export type WebhooksConfig = Pick<
   Config,
-  'webhookWorkers' | 'webhookRetentionDays' | 'webhookTimeoutMs' | 'webhookPollMs' | 'webhookRetrySchedule' | 'webhookAllowPrivateTargets' | 'webhookSecretGraceSeconds'
+  'instanceId' | 'webhookWorkers' | 'webhookRetentionDays' | 'webhookTimeoutMs' | 'webhookPollMs' | 'webhookRetrySchedule' | 'webhookAllowPrivateTargets' | 'webhookSecretGraceSeconds'
 >;
 
 /** Webhooks wired for one store: the endpoints' service and the delivery worker. */
@@ -20,6 +20,7 @@ export function createWebhooks(deps: { store: Store; config: WebhooksConfig; log
   const worker = createDeliveryWorker({
     deliveries,
     endpoints,
+    instance: config.instanceId,
     send: createHttpSender({ timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivateTargets }),
     concurrency: config.webhookWorkers,
     schedule: config.webhookRetrySchedule,

@@ -55,6 +55,12 @@ describe('misconfiguration answered in one clear line', () => {
     assert.throws(() => loadConfig({ LOG_LEVEL: 'verbose' }), /^ConfigError: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/);
   });
 
+  it('takes INSTANCE_ID as given, the host and process id without it, and refuses one with a control character', () => {
+    assert.equal(loadConfig({ INSTANCE_ID: ' web-2 ' }).instanceId, 'web-2');
+    assert.equal(loadConfig({}).instanceId, `${os.hostname()}:${process.pid}`);
+    assert.throws(() => loadConfig({ INSTANCE_ID: 'web\n2' }), /^ConfigError: INSTANCE_ID must be at most 200 printable characters$/);
+  });
+
   it('names PORT when the port is in use', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));

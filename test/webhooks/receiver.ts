@@ -14,14 +14,23 @@ export interface Received {
   status: number;
 }
 
+/** How the receiver answers a request: `hold` delays the answer until it resolves, `hang` never gives one. */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  hang?: boolean;
+  hold?: Promise<unknown>;
+}
+
 /**
  * A webhook receiver on 127.0.0.1 that checks every request with the `standardwebhooks` package, as receivers'
- * libraries do. `answer` decides each request's status (and headers); by default 204.
+ * libraries do. `answer` decides each request's status (and headers), and whether the answer waits (`hold`: until it
+ * resolves) or never comes (`hang`); by default 204 at once.
  */
 export async function startReceiver() {
   const received: Received[] = [];
   let secrets: string[] = [];
-  let answer: (r: Received, n: number) => { status: number; headers?: Record<string, string>; hang?: boolean } = () => ({ status: 204 });
+  let answer: (r: Received, n: number) => Answer = () => ({ status: 204 });
   const waiters = new Set<() => void>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,8 +53,12 @@ export async function startReceiver() {
       received.push(r);
       for (const w of waiters) w();
       if (a.hang) return; // never answers: the sender's timeout ends the try
-      res.writeHead(a.status, a.headers ?? {});
-      res.end();
+      const reply = () => {
+        res.writeHead(a.status, a.headers ?? {});
+        res.end();
+      };
+      if (a.hold) void a.hold.then(reply);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
