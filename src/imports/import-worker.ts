@@ -50,6 +50,14 @@ export function createImportWorker(deps: WorkerDeps) {
 
   /** Runs a claimed job to its end; what it returns says how it ended, never throws. */
   async function runClaimed(row: ImportJobRow, token: string): Promise<RunOutcome | undefined> {
+    // Claimed more often than allowed without ever ending: each process that ran it died under it (killed, out of
+    // memory), so running it again would only end the same way, for ever.
+    if (Number(row.attempts) > MAX_ATTEMPTS) {
+      deps.log.warn({ importId: row.id, attempt: row.attempts }, 'import job given up: its process ended under it each time');
+      const detail = { msg: `The import was started ${MAX_ATTEMPTS} times and each time the process running it ended before it finished; see the service's log`, code: 'IMPORT_INTERRUPTED' };
+      if (await deps.jobs.finish(row.id, token, 'failed', deps.now(), detail).catch(() => false)) await deps.uploads.remove(row.id).catch(() => {});
+      return undefined;
+    }
     try {
       const outcome = await deps.run(row, token, () => deps.uploads.open(row.id));
       if (outcome.state !== 'lost') await deps.uploads.remove(row.id);

@@ -285,6 +285,45 @@ for (const dialect of DIALECTS) {
     });
   });
 
+  describe(`an import job whose process dies every time it runs, on ${dialect}`, { skip: await skipReason(dialect) }, () => {
+    let store: TestStore;
+    before(async () => {
+      store = await createTestStore(dialect);
+    });
+    after(() => store?.destroy());
+    const log = { warn() {}, info() {} };
+
+    it('ends failed after five claims that never finished, instead of being taken up for ever', async () => {
+      const tenant = await createTenant(store.store);
+      const ctx = { orgId: tenant.orgId, accountId: tenant.accountId, streamId: tenant.streamId, userId: tenant.userId, appId: tenant.appId };
+      const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialbook-poison-'));
+      const config = loadConfig({ IMPORT_LEASE_SECONDS: String(LEASE_SECONDS), IMPORT_WORKERS: '0', IMPORT_UPLOAD_DIR: uploadDir });
+      try {
+        const imports = createImports({ store: store.store, config, log });
+        const csv = csvOf(phoneBlock(20).map((n) => row(n)));
+        const job = await imports.jobs.submit(ctx, (async function* () { yield Buffer.from(csv); })(), { onDuplicate: 'reject', atomic: false, dryRun: false }, null);
+        // The row as five processes leave it that each claimed the job and died under it: running, its lease run out.
+        await store.store.db.updateTable('import_jobs')
+          .set({ state: 'running', attempts: 5, lease_token: 'dead', lease_expires_at: Date.now() - 1000, started_at: Date.now() - 60_000 })
+          .where('id', '=', job.id).execute();
+        await imports.runJob(job.id);
+        const done = await imports.jobs.get(ctx, job.id);
+        assert.deepEqual([done.state, done.error?.code, done.created], ['failed', 'IMPORT_INTERRUPTED', 0], JSON.stringify(done));
+        assert.equal((await activeNumbers(store.store, tenant.streamId)).rows, 0);
+        // A job claimed fewer times is still taken over and finished.
+        const second = await imports.jobs.submit(ctx, (async function* () { yield Buffer.from(csvOf(phoneBlock(20).map((n) => row(n)))); })(), { onDuplicate: 'reject', atomic: false, dryRun: false }, null);
+        await store.store.db.updateTable('import_jobs')
+          .set({ state: 'running', attempts: 4, lease_token: 'dead', lease_expires_at: Date.now() - 1000, started_at: Date.now() - 60_000 })
+          .where('id', '=', second.id).execute();
+        await imports.runJob(second.id);
+        const finished = await imports.jobs.get(ctx, second.id);
+        assert.deepEqual([finished.state, finished.created], ['completed', 20], JSON.stringify(finished));
+      } finally {
+        fs.rmSync(uploadDir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe(`an import job whose kept upload is lost, on ${dialect}`, { skip: await skipReason(dialect) }, () => {
     let store: TestStore;
     before(async () => {
