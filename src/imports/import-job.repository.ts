@@ -133,7 +133,8 @@ export function createImportJobRepository(db: Kysely<Database>, dialect: Dialect
           lease_token: token,
           lease_expires_at: now + leaseMs,
           attempts: eb('attempts', '+', 1),
-          started_at: eb.fn.coalesce('started_at', eb.val(now)),
+          // A claim's clock may be read just before the job's insert commits: a job never starts before it was made.
+          started_at: eb.fn.coalesce('started_at', eb.case().when('created_at', '>', now).then(eb.ref('created_at')).else(now).end()),
           updated_at: now,
         }))
         .where('id', '=', (eb) => {
