@@ -46,3 +46,28 @@ export function toContact(row: ContactRow): Contact {
   if (row.updated_by_aid) contact.updatedByAId = row.updated_by_aid;
   return contact;
 }
+
+/**
+ * `JSON.stringify(toContact(row))`, byte for byte, built as text: for the synchronous import's answer, which writes
+ * one contact per row (a million rows make a 557 MB answer). The columns every contact of one import batch shares
+ * (its tenant, creator and times) are made JSON once and reused while they stay the same.
+ */
+export function contactJsonWriter(): (row: ContactRow) => string {
+  let key = '';
+  let actor = '';
+  let times = '';
+  return (row) => {
+    if (row.updated_by || row.updated_by_aid) return JSON.stringify(toContact(row));
+    const k = `${row.created_by}\u0000${row.created_by_aid}\u0000${row.org_id}\u0000${row.account_id}\u0000${row.stream_id}\u0000${row.created_at}\u0000${row.updated_at}`;
+    if (k !== key) {
+      key = k;
+      actor = `,"createdBy":${JSON.stringify(row.created_by)},"createdByAId":${JSON.stringify(row.created_by_aid)},"orgId":${JSON.stringify(row.org_id)}` +
+        `,"accountId":${JSON.stringify(row.account_id)},"instanceBotId":${JSON.stringify(row.stream_id)}`;
+      times = `"createdAt":"${new Date(row.created_at).toISOString()}","updatedAt":"${new Date(row.updated_at).toISOString()}"`;
+    }
+    return `{"status":${JSON.stringify(row.status)},"firstName":${JSON.stringify(row.first_name)},"lastName":${JSON.stringify(row.last_name)}` +
+      `,"salutation":${JSON.stringify(row.salutation)},"cellPhone":{"phoneNumber":${JSON.stringify(row.phone_number)}` +
+      `,"countryCode":${JSON.stringify(row.country_code)},"extension":${JSON.stringify(row.extension)}}${actor}` +
+      `,"fullName":${JSON.stringify(`${row.first_name} ${row.last_name}`)},"address":[],"twitterDetails":[],${times},"id":${JSON.stringify(row.id)}}`;
+  };
+}

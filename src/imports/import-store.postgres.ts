@@ -1,9 +1,7 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { copyField, copyText } from '../db/pg-copy.js';
 import { adjustStreamCountsOn } from '../contacts/stream-counts.repository.js';
-import { recordCreated, updateWithHistory } from './import-history.postgres.js';
+import { copyCreatedHistory, updateWithHistory } from './import-history.postgres.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef, type NewContact } from './import-store.js';
 
 const BATCH_COLUMNS = ['id', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension', 'last_name_key', 'full_name_key'];
@@ -52,7 +50,8 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
       return session;
     },
     async refreshStatistics() {
-      await pool.query('analyze contacts');
+      // What the import filled: its contacts and their history entries (which a revert and the history pages read).
+      await pool.query('analyze contacts, contact_history');
     },
     async dropLeftovers(liveJobs) {
       // Tables first, then the jobs alive: a job that starts in between has a table not in the list.
@@ -90,7 +89,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
         try {
           let text = '';
           for (let i = 0; i < keys.length; i++) text += `${keys[i]}\t${lines[i]}\n`;
-          await pipeline(Readable.from([text]), client.query(copyFrom(`copy ${seen} (phone, line) from stdin`)));
+          await copyText(client, seen, ['phone', 'line'], text);
           await client.query('release savepoint import_seen');
           return keys.map(() => null);
         } catch (error) {
@@ -144,15 +143,12 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
           const sorted = [...rows].sort((a, b) => (a.values.phoneNumber < b.values.phoneNumber ? -1 : 1));
           const fixed = `\t${copyField(streamId)}\t${copyField(accountId)}\t${copyField(orgId)}\tACTIVE`;
           const actor = `\t${copyField(userId)}\t${copyField(appId)}\t${job.id}\t${now}\t${now}`;
-          await pipeline(
-            Readable.from([contactsCopyText(sorted, fixed, actor)]),
-            client.query(copyFrom(`copy contacts (${CONTACT_COPY_COLUMNS.join(', ')}) from stdin`)),
-          );
+          await copyText(client, 'contacts', CONTACT_COPY_COLUMNS, contactsCopyText(sorted, fixed, actor));
           await client.query('release savepoint import_copy');
           pending.created += rows.length;
-          const ids = rows.map((r) => r.id);
-          await recordCreated(client, job, ids, now);
-          return new Set(ids);
+          // Every row was written as it is here: its history entries are COPYed from the same values.
+          await copyCreatedHistory(client, job, rows, now);
+          return new Set(rows.map((r) => r.id));
         } catch (error) {
           if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
           await client.query('rollback to savepoint import_copy');
@@ -169,7 +165,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
       } else {
         await client.query('truncate import_batch');
       }
-      await pipeline(Readable.from([copyText(rows)]), client.query(copyFrom(`copy import_batch (${BATCH_COLUMNS.join(', ')}) from stdin`)));
+      await copyText(client, 'import_batch', BATCH_COLUMNS, batchCopyText(rows));
       const { rows: inserted } = await client.query<{ id: string }>(
         `insert into contacts (id, stream_id, account_id, org_id, status, first_name, last_name, salutation, phone_number,
            country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key)
@@ -184,9 +180,9 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
         [streamId, accountId, orgId, userId, appId, job.id, now],
       );
       pending.created += inserted.length;
-      const ids = inserted.map((r) => r.id);
-      await recordCreated(client, job, ids, now);
-      return new Set(ids);
+      const ids = new Set(inserted.map((r) => r.id));
+      await copyCreatedHistory(client, job, rows.filter((r) => ids.has(r.id)), now);
+      return ids;
     },
     async updateContacts(updates, now) {
       return updateWithHistory(client, job, updates, now);
@@ -236,18 +232,11 @@ function contactsCopyText(rows: NewContact[], fixed: string, actor: string): str
   return text;
 }
 
-function copyText(rows: NewContact[]): string {
+function batchCopyText(rows: NewContact[]): string {
   let text = '';
   for (const { id, values: v } of rows) {
     text += `${id}\t${copyField(v.firstName)}\t${copyField(v.lastName)}\t${copyField(v.salutation)}\t${v.phoneNumber}\t${v.countryCode}\t` +
       `${copyField(v.extension)}\t${copyField(v.last_name_key)}\t${copyField(v.full_name_key)}\n`;
   }
   return text;
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** A value in COPY's text format: backslash escapes for the delimiter, newlines and backslash. */
-function copyField(value: string): string {
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RequestContext } from '../shared/request-context.js';
-import { toContact } from '../contacts/contact.mapper.js';
+import { contactJsonWriter } from '../contacts/contact.mapper.js';
 import { newObjectId } from '../shared/ids.js';
 import type { ImportOptions, SettledRow } from './import-engine.js';
 import type { ImportJobRepository } from './import-job.repository.js';
@@ -76,6 +76,17 @@ class JsonList {
 
   /** Queues the entries; resolves at once, or once the queue is written when a slow disk has let it grow. */
   async append(entries: string[]): Promise<void> {
+    this.add(entries);
+    await this.room();
+  }
+
+  /** Resolves once the bytes queued and not yet written are few enough to queue more. */
+  async room(): Promise<void> {
+    if (this.queued > MAX_QUEUED_BYTES) await this.written;
+  }
+
+  /** Queues the entries without waiting. */
+  add(entries: string[]): void {
     if (entries.length === 0) return;
     const data = Buffer.from((this.first ? '' : ',') + entries.join(','));
     const { handle } = this;
@@ -87,7 +98,6 @@ class JsonList {
     });
     this.position += data.length;
     this.first = false;
-    if (this.queued > MAX_QUEUED_BYTES) await this.written;
   }
 
   commit(): void {
@@ -114,6 +124,50 @@ class JsonList {
   /** The file as it was written, in bytes (an answer is sent as it is: nothing to decode and encode again). */
   read(): AsyncIterable<Buffer> {
     return fs.createReadStream(this.file, { highWaterMark: 64 * 1024 });
+  }
+}
+
+/**
+ * Turns settled rows into the answer's entries a little later, when the process would otherwise wait: the import's
+ * next statements are sent first, so on PostgreSQL this JSON is made while the database works on them.
+ */
+const MAX_WAITING_GROUPS = 2;
+
+class AnswerPieces {
+  private rows: SettledRow[][] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly contactJson = contactJsonWriter();
+  constructor(private readonly contacts: JsonList, private readonly succeeded: JsonList) {}
+
+  later(rows: SettledRow[]): void {
+    this.rows.push(rows);
+    // A store that answers synchronously (SQLite) may not let the process wait before its batch ends: a few groups
+    // are kept at most, so that the rows waiting stay few.
+    if (this.rows.length >= MAX_WAITING_GROUPS) this.now();
+    else this.scheduled ??= setImmediate(() => this.now());
+  }
+
+  /** Writes every entry still waiting (before a commit marks what the answer keeps). */
+  now(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    for (const rows of this.rows) {
+      const contacts: string[] = [];
+      const succeeded: string[] = [];
+      for (const r of rows) {
+        if (r.contact) contacts.push(this.contactJson(r.contact));
+        succeeded.push(r.id ? `{"row":${r.line},"action":"${r.action}","id":${JSON.stringify(r.id)}}` : `{"row":${r.line},"action":"${r.action}"}`);
+      }
+      this.contacts.add(contacts);
+      this.succeeded.add(succeeded);
+    }
+    this.rows = [];
+  }
+
+  drop(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.rows = [];
   }
 }
 
@@ -154,29 +208,36 @@ export function createSyncImport(deps: SyncImportDeps) {
         id, stream_id: ctx.streamId, account_id: ctx.accountId, org_id: ctx.orgId, created_by: ctx.userId, created_by_aid: ctx.appId,
         options: JSON.stringify(options), csv_format: JSON.stringify(file.format), resume_line: 0, processed_rows: 0, created_count: 0, updated_count: 0, failed_count: 0,
       };
+      const answer = new AnswerPieces(contacts, succeeded);
       const outcome = await deps.run(row, token, () => deps.scratch.open(id), {
         async beginAnswer() {
+          answer.drop();
           await contacts.reset();
           await succeeded.reset();
         },
         async settled(rows: SettledRow[]) {
-          await contacts.append(rows.filter((r) => r.contact).map((r) => JSON.stringify(toContact(r.contact!))));
-          await succeeded.append(rows.map((r) => JSON.stringify(r.id ? { row: r.line, action: r.action, id: r.id } : { row: r.line, action: r.action })));
+          answer.later(rows);
+          await contacts.room();
+          await succeeded.room();
         },
         failed(rows) {
           for (const r of rows) failureCodes.add(r.errors[0]!.code);
         },
         async commit() {
+          answer.now();
           contacts.commit();
           succeeded.commit();
         },
         async rollback() {
+          answer.drop();
           await contacts.rollback();
           await succeeded.rollback();
         },
       });
       if (outcome.state === 'failed') throw outcome.cause;
       if (outcome.state !== 'completed') throw new Error(`the import ended as ${outcome.state}`);
+      // An atomic import's one transaction has no commit hook after it: what its last rows made is written here.
+      answer.now();
       await contacts.close();
       await succeeded.close();
       const c = outcome.counts;

@@ -76,7 +76,7 @@ for (const dialect of DIALECTS) {
       const held = await create({ firstName: 'Held', lastName: 'Before' });
       const fresh = '9' + String(Date.now()).slice(-9);
       const jobs = importsApi(injectSender(f.api.app), f.tenant);
-      const job = await jobs.submit(csvOf([row(held.cellPhone.phoneNumber.slice(3), { first: 'Held', last: 'After' }), row(fresh, { first: 'New' })]), { query: 'onDuplicate=update' });
+      const job = await jobs.submit(csvOf([row(held.cellPhone.phoneNumber.slice(3), { first: 'Held', last: 'After' }), row(fresh, { first: 'Nëw "Q" \\ x' })]), { query: 'onDuplicate=update' });
       const done = await jobs.finished(job.id);
       assert.equal(done.state, 'completed');
       assert.equal(done.created, 1);
@@ -90,8 +90,18 @@ for (const dialect of DIALECTS) {
       const [createdByImport] = await history(newId);
       assert.equal(createdByImport!.action, 'imported');
       assert.equal(createdByImport!.importId, job.id);
-      assert.deepEqual(createdByImport!.changes.firstName, { from: null, to: 'New' });
-      assert.deepEqual(createdByImport!.changes.status, { from: null, to: 'ACTIVE' });
+      const c = listed.results[0];
+      assert.equal(c.firstName, 'Nëw "Q" \\ x');
+      // Every field, from null, in the order the history lists them.
+      assert.deepEqual(Object.entries(createdByImport!.changes), [
+        ['status', { from: null, to: 'ACTIVE' }],
+        ['firstName', { from: null, to: c.firstName }],
+        ['lastName', { from: null, to: c.lastName }],
+        ['salutation', { from: null, to: c.salutation }],
+        ['cellPhone.phoneNumber', { from: null, to: c.cellPhone.phoneNumber }],
+        ['cellPhone.countryCode', { from: null, to: c.cellPhone.countryCode }],
+        ['cellPhone.extension', { from: null, to: c.cellPhone.extension }],
+      ]);
     });
 
     test('records the synchronous import too', async () => {

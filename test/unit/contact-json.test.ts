@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { contactJsonWriter, toContact } from '../../src/contacts/contact.mapper.js';
+import type { ContactRow } from '../../src/db/schema.js';
+
+// The synchronous import's answer builds each contact's JSON as text; it must be the bytes JSON.stringify makes.
+const base: ContactRow = {
+  id: '6745a1b2c3d4e5f601234567', stream_id: 'st-1', account_id: 'acc-1', org_id: 'o-1', status: 'ACTIVE',
+  first_name: 'Ada', last_name: 'Lovelace', salutation: 'Ms', phone_number: '+919876543210', country_code: '+91', extension: '',
+  created_by: 'u-1', created_by_aid: 'cs-app', updated_by: null, updated_by_aid: null, import_id: 'job', created_at: 1764633600123,
+  updated_at: 1764633600123, last_name_key: 'lovelace', full_name_key: 'ada lovelace',
+} as ContactRow;
+
+const awkward = ['', 'O"Brien', 'back\\slash', 'tab\there', 'line\nbreak', '\u0001ctl', 'Zoë', '日本語', '\ud83d\ude00', 'lone \ud800 surrogate', '</script>'];
+
+describe('the import answer\'s contact JSON', () => {
+  it('is byte for byte what JSON.stringify gives for the contact, for awkward text, shared columns that change, and updated rows', () => {
+    const write = contactJsonWriter();
+    let n = 0;
+    for (const text of awkward) {
+      for (const field of ['first_name', 'last_name', 'salutation', 'extension', 'created_by', 'stream_id', 'id'] as const) {
+        const row = { ...base, [field]: text, created_at: base.created_at + (n % 3), updated_at: base.updated_at + (n % 5) } as ContactRow;
+        if (n % 7 === 0) Object.assign(row, { updated_by: 'u-2', updated_by_aid: 'other-app', status: 'INACTIVE' });
+        assert.equal(write(row), JSON.stringify(toContact(row)), `${field} = ${JSON.stringify(text)}`);
+        n += 1;
+      }
+    }
+    assert.ok(n > 70);
+  });
+});
