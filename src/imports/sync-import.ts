@@ -127,12 +127,13 @@ class JsonList {
   }
 }
 
+/** Groups of settled rows at most waiting for their answer entries. */
+const MAX_WAITING_GROUPS = 2;
+
 /**
  * Turns settled rows into the answer's entries a little later, when the process would otherwise wait: the import's
  * next statements are sent first, so on PostgreSQL this JSON is made while the database works on them.
  */
-const MAX_WAITING_GROUPS = 2;
-
 class AnswerPieces {
   private rows: SettledRow[][] = [];
   private scheduled: NodeJS.Immediate | undefined;
