@@ -16,7 +16,7 @@ export interface UploadStore {
   removeOrphans(before: number, keep: (ids: string[]) => Promise<Set<string>>): Promise<number>;
 }
 
-const PIECE = 1024 * 1024;
+const PIECE = 256 * 1024;
 
 /** The job's upload is no longer where it was kept (removed by hand, or a store restored without it). */
 export function uploadMissing(jobId: string): ServiceUnavailableError {
@@ -95,7 +95,12 @@ export function createFileUploadStore(dir: string, options: { durable?: boolean 
   };
 }
 
-/** PostgreSQL: pieces of 1 MiB in `import_files`, so that every instance on the same database can read them. */
+/**
+ * PostgreSQL: pieces of 256 KiB in `import_files`, so that every instance on the same database can read them. A piece
+ * arrives as hex text twice its size, in a message buffer grown to fit it, and all of it is garbage once parsed: with
+ * 1 MiB pieces a 200,000-row job peaked at 162–163 MB, with 256 KiB at 118–121 MB (docs/benchmarks.md). Uploads kept
+ * in larger pieces before still read, piece by piece.
+ */
 export function createTableUploadStore(db: Kysely<Database>, now: () => number = Date.now): UploadStore {
   // Without autovacuum the space of deleted pieces is never reused; the table holds only uploads waiting for their
   // jobs, so vacuuming it after a removal is cheap.
