@@ -53,14 +53,16 @@ export function toContact(row: ContactRow): Contact {
  * (its tenant, creator and times) are made JSON once and reused while they stay the same.
  */
 export function contactJsonWriter(): (row: ContactRow) => string {
-  let key = '';
+  let last: ContactRow | undefined;
   let actor = '';
   let times = '';
+  const sameShared = (a: ContactRow, b: ContactRow) =>
+    a.created_by === b.created_by && a.created_by_aid === b.created_by_aid && a.org_id === b.org_id && a.account_id === b.account_id &&
+    a.stream_id === b.stream_id && a.created_at === b.created_at && a.updated_at === b.updated_at;
   return (row) => {
     if (row.updated_by || row.updated_by_aid) return JSON.stringify(toContact(row));
-    const k = `${row.created_by}\u0000${row.created_by_aid}\u0000${row.org_id}\u0000${row.account_id}\u0000${row.stream_id}\u0000${row.created_at}\u0000${row.updated_at}`;
-    if (k !== key) {
-      key = k;
+    if (!last || !sameShared(last, row)) {
+      last = row;
       actor = `,"createdBy":${JSON.stringify(row.created_by)},"createdByAId":${JSON.stringify(row.created_by_aid)},"orgId":${JSON.stringify(row.org_id)}` +
         `,"accountId":${JSON.stringify(row.account_id)},"instanceBotId":${JSON.stringify(row.stream_id)}`;
       times = `"createdAt":"${new Date(row.created_at).toISOString()}","updatedAt":"${new Date(row.updated_at).toISOString()}"`;

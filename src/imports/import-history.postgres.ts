@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ContactRow } from '../db/schema.js';
 import { copyField, copyText } from '../db/pg-copy.js';
+import { createdChangesJson } from '../history/contact-diff.js';
 import type { HolderUpdate, JobRef, NewContact } from './import-store.js';
 
 /**
@@ -22,10 +23,10 @@ export async function copyCreatedHistory(client: pg.PoolClient, job: JobRef, row
   const actor = `\t${now}\timported\t${copyField(job.actor.userId)}\t${copyField(job.actor.appId)}\t${job.id}\t`;
   let text = '';
   for (const { id, values: v } of rows) {
-    const changes = `{"status":{"from":null,"to":"ACTIVE"},"firstName":{"from":null,"to":${JSON.stringify(v.firstName)}},` +
-      `"lastName":{"from":null,"to":${JSON.stringify(v.lastName)}},"salutation":{"from":null,"to":${JSON.stringify(v.salutation)}},` +
-      `"cellPhone.phoneNumber":{"from":null,"to":${JSON.stringify(v.phoneNumber)}},"cellPhone.countryCode":{"from":null,"to":${JSON.stringify(v.countryCode)}},` +
-      `"cellPhone.extension":{"from":null,"to":${JSON.stringify(v.extension)}}}`;
+    const changes = createdChangesJson({
+      status: 'ACTIVE', first_name: v.firstName, last_name: v.lastName, salutation: v.salutation,
+      phone_number: v.phoneNumber, country_code: v.countryCode, extension: v.extension,
+    });
     text += `${shared}${id}${actor}${copyField(changes)}\n`;
   }
   await copyText(client, 'contact_history', HISTORY_COPY_COLUMNS, text);

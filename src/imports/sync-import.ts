@@ -74,18 +74,12 @@ class JsonList {
     this.commit();
   }
 
-  /** Queues the entries; resolves at once, or once the queue is written when a slow disk has let it grow. */
-  async append(entries: string[]): Promise<void> {
-    this.add(entries);
-    await this.room();
-  }
-
   /** Resolves once the bytes queued and not yet written are few enough to queue more. */
   async room(): Promise<void> {
     if (this.queued > MAX_QUEUED_BYTES) await this.written;
   }
 
-  /** Queues the entries without waiting. */
+  /** Queues the entries without waiting (`room` waits when a slow disk has let the queue grow). */
   add(entries: string[]): void {
     if (entries.length === 0) return;
     const data = Buffer.from((this.first ? '' : ',') + entries.join(','));

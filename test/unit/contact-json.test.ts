@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contactJsonWriter, toContact } from '../../src/contacts/contact.mapper.js';
 import type { ContactRow } from '../../src/db/schema.js';
+import { contactChanges, createdChangesJson } from '../../src/history/contact-diff.js';
 
 // The synchronous import's answer builds each contact's JSON as text; it must be the bytes JSON.stringify makes.
 const base: ContactRow = {
@@ -26,5 +27,16 @@ describe('the import answer\'s contact JSON', () => {
       }
     }
     assert.ok(n > 70);
+  });
+});
+
+describe('an imported contact\'s history entry', () => {
+  it('is byte for byte what JSON.stringify gives for its changes from nothing, for awkward text', () => {
+    for (const text of awkward) {
+      for (const field of ['first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension'] as const) {
+        const row = { ...base, [field]: text } as ContactRow;
+        assert.equal(createdChangesJson(row), JSON.stringify(contactChanges(undefined, row)), `${field} = ${JSON.stringify(text)}`);
+      }
+    }
   });
 });
