@@ -21,7 +21,8 @@ export interface ContactChange {
  * The one path every contact write takes to be told: a history entry per change and the webhook event it makes,
  * both written with the transaction the caller passes, the one of the change itself — so a committed change always
  * has both, and a rolled-back one neither. (Imports write their entries set-wise in their own store, and one event
- * for the whole import: imports/import-change-log.ts.)
+ * for the whole import: imports/import-history.*.ts; the contacts they create get their entry at their first change,
+ * history/imported-creation.ts.)
  */
 export function createContactChangeLog(trx: Kysely<Database>) {
   const history = createHistoryRepository(trx);
@@ -52,6 +53,8 @@ export function createContactChangeLog(trx: Kysely<Database>) {
           changes: JSON.stringify(changes),
         };
       });
+      // An imported contact's first change writes its creation's entry first (history/imported-creation.ts).
+      await history.writePendingCreations(tenant, writes.flatMap((w) => (w.before ? [w.before] : [])));
       await history.insertMany(tenant, rows);
       await outbox.publish(tenant, events, now);
     },

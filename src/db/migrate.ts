@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009_import_format.js';
 import * as m0010 from './migrations/0010_store_probe.js';
 import * as m0011 from './migrations/0011_integrations.js';
 import * as m0012 from './migrations/0012_webhook_attempt_instance.js';
+import * as m0013 from './migrations/0013_lazy_import_history.js';
 
 // Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010_store_probe': m0010,
   '0011_integrations': m0011,
   '0012_webhook_attempt_instance': m0012,
+  '0013_lazy_import_history': m0013,
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */

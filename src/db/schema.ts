@@ -98,6 +98,11 @@ export interface ContactTable {
   updated_by_aid: string | null;
   /** The import that created the contact, when one did. */
   import_id: string | null;
+  /**
+   * 1 while the contact is as its import created it and that creation's history entry is not written yet (0013): the
+   * entry is read off the contact, and the first change writes it (history/imported-creation.ts).
+   */
+  history_pending: Flag;
   created_at: Millis;
   updated_at: Millis;
   /** Folded last name (contacts/name-key.ts): prefix search and `sort=lastName`. */

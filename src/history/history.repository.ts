@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { ContactHistoryRow, Database, NewContactHistoryRow } from '../db/schema.js';
+import type { ContactHistoryRow, ContactRow, Database, NewContactHistoryRow } from '../db/schema.js';
 import type { Tenant } from '../shared/request-context.js';
+import { importedCreationEntry } from './imported-creation.js';
 
 // Nine columns a row keeps a batch well under SQLite's bound-parameter limit.
 const INSERT_BATCH = 1000;
@@ -27,16 +28,53 @@ export function createHistoryRepository(db: Kysely<Database>) {
       return q.orderBy('seq', 'desc').limit(limit).execute();
     },
 
-    /** Whether the contact is one of the tenant's. */
-    async contactExists(tenant: Tenant, contactId: string): Promise<boolean> {
-      const row = await db
+    /** The tenant's contact, or undefined. */
+    async contact(tenant: Tenant, contactId: string): Promise<ContactRow | undefined> {
+      return db
         .selectFrom('contacts')
-        .select('id')
+        .selectAll()
         .where('stream_id', '=', tenant.streamId)
         .where('account_id', '=', tenant.accountId)
         .where('id', '=', contactId)
         .executeTakeFirst();
-      return row !== undefined;
+    },
+
+    /**
+     * Writes the creation entries that imports left pending (history/imported-creation.ts) for those of these contacts,
+     * as they were before the change now being made, that still have them pending, and clears their flag. Call it in
+     * the change's transaction, after the change's own write (which holds the rows: of two changes to one pending
+     * contact only the first finds the flag set) and before its entries, so that the creation comes first.
+     */
+    async writePendingCreations(tenant: Tenant, before: ContactRow[]): Promise<void> {
+      const pending = before.filter((row) => row.history_pending === 1);
+      for (let i = 0; i < pending.length; i += INSERT_BATCH) {
+        const part = pending.slice(i, i + INSERT_BATCH);
+        const cleared = await db
+          .updateTable('contacts')
+          .set({ history_pending: 0 })
+          .where('stream_id', '=', tenant.streamId)
+          .where('account_id', '=', tenant.accountId)
+          .where('id', 'in', part.map((row) => row.id))
+          .where('history_pending', '=', 1)
+          .returning('id')
+          .execute();
+        const ids = new Set(cleared.map((r) => r.id));
+        const entries = part.filter((row) => ids.has(row.id)).map(importedCreationEntry);
+        if (entries.length) await db.insertInto('contact_history').values(entries).execute();
+      }
+    },
+
+    /** Contacts the import created whose creation entry is still pending (none has changed since), a batch at a time. */
+    async pendingOfImport(tenant: Tenant, importId: string, limit: number): Promise<ContactRow[]> {
+      return db
+        .selectFrom('contacts')
+        .selectAll()
+        .where('import_id', '=', importId)
+        .where('history_pending', '=', 1)
+        .where('stream_id', '=', tenant.streamId)
+        .where('account_id', '=', tenant.accountId)
+        .limit(limit)
+        .execute();
     },
 
     /** An import's entries after `afterSeq`, in order, a page at a time (its revert reads them). */
@@ -54,22 +92,31 @@ export function createHistoryRepository(db: Kysely<Database>) {
         .execute();
     },
 
-    /** Of these contacts, those with an entry after `afterSeq` (changed since). */
-    async changedSince(tenant: Tenant, entries: { contactId: string; seq: number }[]): Promise<Set<string>> {
+    /**
+     * Of these contacts, those with an entry after the given one: `reverted` when the only later entries are this
+     * import's own revert (`reverted`, with its id), else `changed`.
+     */
+    async laterEntries(tenant: Tenant, importId: string, entries: { contactId: string; seq: number }[]): Promise<{ changed: Set<string>; reverted: Set<string> }> {
       const changed = new Set<string>();
+      const reverted = new Set<string>();
       for (let i = 0; i < entries.length; i += 500) {
         const part = entries.slice(i, i + 500);
         const rows = await db
           .selectFrom('contact_history')
-          .select(['contact_id', 'seq'])
+          .select(['contact_id', 'seq', 'action', 'import_id'])
           .where('contact_id', 'in', part.map((e) => e.contactId))
           .where('stream_id', '=', tenant.streamId)
           .where('account_id', '=', tenant.accountId)
           .execute();
         const seqOf = new Map(part.map((e) => [e.contactId, e.seq]));
-        for (const r of rows) if (Number(r.seq) > seqOf.get(r.contact_id)!) changed.add(r.contact_id);
+        for (const r of rows) {
+          if (Number(r.seq) <= seqOf.get(r.contact_id)!) continue;
+          if (r.action === 'reverted' && r.import_id === importId) reverted.add(r.contact_id);
+          else changed.add(r.contact_id);
+        }
       }
-      return changed;
+      for (const id of changed) reverted.delete(id);
+      return { changed, reverted };
     },
   };
 }

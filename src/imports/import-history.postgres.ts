@@ -1,35 +1,28 @@
 import type pg from 'pg';
 import type { ContactRow } from '../db/schema.js';
 import { copyField, copyText } from '../db/pg-copy.js';
-import { createdChangesJson } from '../history/contact-diff.js';
-import type { HolderUpdate, JobRef, NewContact } from './import-store.js';
+import { importedCreationEntry } from '../history/imported-creation.js';
+import type { HolderUpdate, JobRef } from './import-store.js';
 
 /**
- * An import's history on PostgreSQL, set-wise: one COPY per batch for the contacts it created (from the values
- * just written), and one statement for those it updated (the rows locked, then one statement whose CTEs
- * read the earlier values, change the rows and record both). Entries are `imported`, with the import's id.
+ * An import's history on PostgreSQL, set-wise, for the contacts it updates: the rows locked, the creation entries an
+ * earlier import left pending for any of them COPYed (history/imported-creation.ts), then one statement whose CTEs read
+ * the earlier values, change the rows and record both. Entries are `imported`, with the import's id. The contacts it
+ * creates get no entry now: each one's is read off the contact until it first changes.
  */
 
 const HISTORY_COPY_COLUMNS = ['stream_id', 'account_id', 'contact_id', 'at', 'action', 'user_id', 'app_id', 'import_id', 'changes'];
 
-/**
- * The entries of contacts just written exactly as `rows` has them, COPYed from the same values instead of read back
- * (which, by `id = any(…)` on a table whose statistics are those of its empty start, the planner may answer with a
- * scan of every contact per batch): every field, from null, as history/contact-diff.ts builds it, in the file's order.
- */
-export async function copyCreatedHistory(client: pg.PoolClient, job: JobRef, rows: NewContact[], now: number): Promise<void> {
-  if (rows.length === 0) return;
-  const shared = `${copyField(job.tenant.streamId)}\t${copyField(job.tenant.accountId)}\t`;
-  const actor = `\t${now}\timported\t${copyField(job.actor.userId)}\t${copyField(job.actor.appId)}\t${job.id}\t`;
+/** The pending creation entries of these contacts, as they are before the update that is about to change them. */
+async function copyPendingCreations(client: pg.PoolClient, rows: ContactRow[]): Promise<void> {
   let text = '';
-  for (const { id, values: v } of rows) {
-    const changes = createdChangesJson({
-      status: 'ACTIVE', first_name: v.firstName, last_name: v.lastName, salutation: v.salutation,
-      phone_number: v.phoneNumber, country_code: v.countryCode, extension: v.extension,
-    });
-    text += `${shared}${id}${actor}${copyField(changes)}\n`;
+  for (const row of rows) {
+    if (row.history_pending !== 1) continue;
+    const e = importedCreationEntry(row);
+    const fields = [e.stream_id, e.account_id, e.contact_id, String(e.at), e.action, e.user_id, e.app_id, e.import_id, e.changes];
+    text += `${fields.map((f) => (f === null ? '\\N' : copyField(f))).join('\t')}\n`;
   }
-  await copyText(client, 'contact_history', HISTORY_COPY_COLUMNS, text);
+  if (text) await copyText(client, 'contact_history', HISTORY_COPY_COLUMNS, text);
 }
 
 /** A changed field as `{from, to}`, or null when it did not change (left out of the entry). */
@@ -44,9 +37,12 @@ export async function updateWithHistory(client: pg.PoolClient, job: JobRef, upda
   // The rows are locked first, by a statement of their own: the next one's snapshot, taken after, then holds their
   // latest values, which nothing can change before the commit (one statement's CTEs all read one snapshot, older
   // than a lock it waited for).
-  await client.query(`select 1 from contacts where id = any($1::text[]) and stream_id = $2 and account_id = $3 and status = 'ACTIVE' order by id for update`, [
-    col((u) => u.holderId), job.tenant.streamId, job.tenant.accountId,
-  ]);
+  const { rows: locked } = await client.query<ContactRow>(
+    `select * from contacts where id = any($1::text[]) and stream_id = $2 and account_id = $3 and status = 'ACTIVE' order by id for update`,
+    [col((u) => u.holderId), job.tenant.streamId, job.tenant.accountId],
+  );
+  // Locked, so as they are now until the commit; the update below clears their flag.
+  await copyPendingCreations(client, locked);
   const { rows } = await client.query<ContactRow>(
     `with u as (
        select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
@@ -59,7 +55,8 @@ export async function updateWithHistory(client: pg.PoolClient, job: JobRef, upda
      ),
      n as (
        update contacts c set first_name = u.first_name, last_name = u.last_name, salutation = u.salutation, extension = u.extension,
-         last_name_key = u.last_name_key, full_name_key = u.full_name_key, updated_by = $8, updated_by_aid = $9, updated_at = $10
+         last_name_key = u.last_name_key, full_name_key = u.full_name_key, updated_by = $8, updated_by_aid = $9, updated_at = $10,
+         history_pending = 0
        from u where c.stream_id = $11 and c.account_id = $12 and c.id = u.id and c.status = 'ACTIVE'
        returning c.*
      ),

@@ -22,7 +22,7 @@ export interface RevertOutcome {
 /** What a revert's transaction works with, bound to it. */
 export interface RevertRepositories {
   contacts: Pick<ContactRepository, 'findByIds' | 'update' | 'deactivate'>;
-  history: Pick<HistoryRepository, 'ofImport' | 'changedSince'>;
+  history: Pick<HistoryRepository, 'ofImport' | 'laterEntries' | 'pendingOfImport' | 'writePendingCreations'>;
   changes: ContactChangeLog;
 }
 
@@ -52,6 +52,12 @@ const RESTORED_FIELDS = [
  * back, except contacts changed since the import (any later entry), which are left alone and reported. Each batch is
  * one transaction with its history entries (`reverted`) and events, through the contacts' one write path. A reverted
  * import is not reverted again.
+ *
+ * First the contacts it created that nothing has changed since, whose entries are still pending
+ * (history/imported-creation.ts): found by their flag, made INACTIVE, which writes their creation's entry and the
+ * revert's. Then the import's entries: those it wrote for its updates, and the creations that later changes wrote. An
+ * entry whose only later entries are this revert's own (a revert that died and runs again, or the first part's) is done
+ * already and passed over.
  */
 export function createImportRevert(deps: ImportRevertDeps) {
   return async function revertImport(ctx: Tenant & Actor, job: ImportJobRow): Promise<void> {
@@ -64,12 +70,30 @@ export function createImportRevert(deps: ImportRevertDeps) {
       throw new ConflictError({ msg: `Import ${job.id} is being reverted already`, code: 'IMPORT_REVERTING', id: job.id });
     }
     const outcome: RevertOutcome = { revertedAt: 0, deactivated: 0, restored: 0, skippedIds: [] };
+    for (;;) {
+      const done = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
+        const untouched = await history.pendingOfImport(ctx, job.id, BATCH);
+        if (untouched.length === 0) return undefined;
+        const now = deps.now();
+        const byId = new Map(untouched.map((r) => [r.id, r]));
+        const inactive = await contacts.deactivate(ctx, [...byId.keys()], now);
+        await changeLog.record(ctx, ctx, inactive.map((after) => ({ action: 'reverted', before: byId.get(after.id)!, after, importId: job.id })), now);
+        // A pending contact is as its import made it, ACTIVE; should one not be, its entry is written all the same,
+        // so that every batch takes its contacts out of the next one's.
+        const left = new Set(byId.keys());
+        for (const row of inactive) left.delete(row.id);
+        await history.writePendingCreations(ctx, [...left].map((id) => byId.get(id)!));
+        return inactive.length;
+      });
+      if (done === undefined) break;
+      outcome.deactivated += done;
+    }
     for (let after = 0; ; ) {
       const last = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
         const entries = await history.ofImport(ctx, job.id, after, BATCH);
         if (entries.length === 0) return undefined;
         const imported = entries.filter((e) => e.action === 'imported');
-        const changed = await history.changedSince(ctx, imported.map((e) => ({ contactId: e.contact_id, seq: Number(e.seq) })));
+        const { changed, reverted } = await history.laterEntries(ctx, job.id, imported.map((e) => ({ contactId: e.contact_id, seq: Number(e.seq) })));
         const current = new Map((await contacts.findByIds(ctx, imported.map((e) => e.contact_id))).map((r) => [r.id, r]));
         const now = deps.now();
         // Counted once the batch commits.
@@ -78,7 +102,7 @@ export function createImportRevert(deps: ImportRevertDeps) {
         const toDeactivate: string[] = [];
         for (const entry of imported) {
           const row = current.get(entry.contact_id);
-          if (!row) continue;
+          if (!row || reverted.has(row.id)) continue;
           if (changed.has(row.id)) {
             part.skippedIds.push(row.id);
             continue;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { copyField, copyText } from '../db/pg-copy.js';
 import { adjustStreamCountsOn } from '../contacts/stream-counts.repository.js';
-import { copyCreatedHistory, updateWithHistory } from './import-history.postgres.js';
+import { updateWithHistory } from './import-history.postgres.js';
 import { LeaseLost, type BatchTx, type ImportSession, type ImportStore, type JobRef, type NewContact } from './import-store.js';
 
 const BATCH_COLUMNS = ['id', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code', 'extension', 'last_name_key', 'full_name_key'];
@@ -146,8 +146,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
           await copyText(client, 'contacts', CONTACT_COPY_COLUMNS, contactsCopyText(sorted, fixed, actor));
           await client.query('release savepoint import_copy');
           pending.created += rows.length;
-          // Every row was written as it is here: its history entries are COPYed from the same values.
-          await copyCreatedHistory(client, job, rows, now);
+          // No history entries: each new contact's is read off it until it first changes (history/imported-creation.ts).
           return new Set(rows.map((r) => r.id));
         } catch (error) {
           if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
@@ -168,9 +167,10 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
       await copyText(client, 'import_batch', BATCH_COLUMNS, batchCopyText(rows));
       const { rows: inserted } = await client.query<{ id: string }>(
         `insert into contacts (id, stream_id, account_id, org_id, status, first_name, last_name, salutation, phone_number,
-           country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key)
+           country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key,
+           history_pending)
          select id, $1, $2, $3, 'ACTIVE', first_name, last_name, salutation, phone_number, country_code, extension,
-           $4, $5, $6, $7, $7, last_name_key, full_name_key
+           $4, $5, $6, $7, $7, last_name_key, full_name_key, 1
          from import_batch
          -- Every writer takes the unique index's entries in one order, so two imports of the same numbers wait for
          -- each other instead of deadlocking.
@@ -180,9 +180,7 @@ function batchTx(client: pg.PoolClient, job: JobRef, seen: string, direct: { ski
         [streamId, accountId, orgId, userId, appId, job.id, now],
       );
       pending.created += inserted.length;
-      const ids = new Set(inserted.map((r) => r.id));
-      await copyCreatedHistory(client, job, rows.filter((r) => ids.has(r.id)), now);
-      return ids;
+      return new Set(inserted.map((r) => r.id));
     },
     async updateContacts(updates, now) {
       return updateWithHistory(client, job, updates, now);
@@ -220,6 +218,7 @@ const DIRECT_PAUSE = 8;
 const CONTACT_COPY_COLUMNS = [
   'id', 'stream_id', 'account_id', 'org_id', 'status', 'first_name', 'last_name', 'salutation', 'phone_number', 'country_code',
   'extension', 'created_by', 'created_by_aid', 'import_id', 'created_at', 'updated_at', 'last_name_key', 'full_name_key',
+  'history_pending',
 ];
 
 /** New contacts as COPY text in CONTACT_COPY_COLUMNS' order; `fixed` and `actor` are the columns every row shares. */
@@ -227,7 +226,7 @@ function contactsCopyText(rows: NewContact[], fixed: string, actor: string): str
   let text = '';
   for (const { id, values: v } of rows) {
     text += `${id}${fixed}\t${copyField(v.firstName)}\t${copyField(v.lastName)}\t${copyField(v.salutation)}\t${v.phoneNumber}\t` +
-      `${v.countryCode}\t${copyField(v.extension)}${actor}\t${copyField(v.last_name_key)}\t${copyField(v.full_name_key)}\n`;
+      `${v.countryCode}\t${copyField(v.extension)}${actor}\t${copyField(v.last_name_key)}\t${copyField(v.full_name_key)}\t1\n`;
   }
   return text;
 }

@@ -29,12 +29,13 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
         holder: handle.prepare("select id from contacts where stream_id = ? and account_id = ? and status = 'ACTIVE' and phone_number = ?").pluck(),
         insert: handle.prepare(
           `insert into contacts (id, stream_id, account_id, org_id, status, first_name, last_name, salutation, phone_number,
-             country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key)
-           values (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict do nothing`,
+             country_code, extension, created_by, created_by_aid, import_id, created_at, updated_at, last_name_key, full_name_key,
+             history_pending)
+           values (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) on conflict do nothing`,
         ),
         update: handle.prepare(
           `update contacts set first_name = ?, last_name = ?, salutation = ?, extension = ?, last_name_key = ?, full_name_key = ?,
-             updated_by = ?, updated_by_aid = ?, updated_at = ?
+             updated_by = ?, updated_by_aid = ?, updated_at = ?, history_pending = 0
            where stream_id = ? and account_id = ? and id = ? and status = 'ACTIVE' returning *`,
         ),
         countCreated: sqliteStreamCounter(handle),
@@ -79,7 +80,7 @@ export function createSqliteImportStore(db: Kysely<Database>, handle: SQLite.Dat
             if (info.changes > 0) inserted.add(id);
           }
           s!.countCreated(job.tenant, { active: inserted.size, inactive: 0 });
-          s!.history.recordCreated([...inserted], now);
+          // No history entries: each new contact's is read off it until it first changes (history/imported-creation.ts).
           return inserted;
         },
         async updateContacts(updates, now) {

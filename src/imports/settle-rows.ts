@@ -163,6 +163,7 @@ export function createdRow(job: JobRef, c: NewContact, now: number): ContactRow 
     updated_by: null,
     updated_by_aid: null,
     import_id: job.id,
+    history_pending: 1,
     created_at: now,
     updated_at: now,
     last_name_key: v.last_name_key,

@@ -113,6 +113,75 @@ for (const dialect of DIALECTS) {
       assert.match(entry!.importId!, /^[0-9a-f]{24}$/);
     });
 
+    describe('an imported contact, whose entry is written at its first change', () => {
+      const jobs = () => importsApi(injectSender(f.api.app), f.tenant);
+      async function imported(first: string, options: { query?: string } = {}, phone = `5${String(Date.now()).slice(-8)}${Math.floor(Math.random() * 10)}`) {
+        const job = await jobs().submit(csvOf([row(phone, { first, last: 'Imported', salutation: 'Ms', ext: '7' })]), options);
+        assert.equal((await jobs().finished(job.id)).state, 'completed');
+        const c = (await call('GET', `/contacts?phoneNumber=%2B91${phone}`)).json().results[0];
+        return { job, c, phone };
+      }
+      const creation = (c: { firstName: string; lastName: string; salutation: string; cellPhone: { phoneNumber: string; countryCode: string; extension: string } }) => ({
+        status: { from: null, to: 'ACTIVE' },
+        firstName: { from: null, to: c.firstName },
+        lastName: { from: null, to: c.lastName },
+        salutation: { from: null, to: c.salutation },
+        'cellPhone.phoneNumber': { from: null, to: c.cellPhone.phoneNumber },
+        'cellPhone.countryCode': { from: null, to: c.cellPhone.countryCode },
+        'cellPhone.extension': { from: null, to: c.cellPhone.extension },
+      });
+
+      test('an import writes no history rows, and its contacts still show their creation', async () => {
+        const count = async () => Number((await f.store.store.db.selectFrom('contact_history').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        const rows = count();
+        const { job, c } = await imported('Lazy');
+        assert.equal(await count(), await rows);
+        const [entry, ...rest] = await history(c.id);
+        assert.equal(rest.length, 0);
+        assert.deepEqual(entry, { at: c.createdAt, action: 'imported', userId: f.tenant.userId, appId: f.tenant.appId, importId: job.id, changes: creation(c) });
+      });
+
+      test('its first update writes the creation as the import made it, then the update', async () => {
+        const { job, c } = await imported('Orig');
+        assert.equal((await call('PUT', `/contacts/${c.id}`, { firstName: 'Changed' })).statusCode, 200);
+        assert.equal((await call('PUT', `/contacts/${c.id}`, { lastName: 'Again' })).statusCode, 200);
+        const entries = await history(c.id);
+        assert.deepEqual(entries.map((e) => [e.action, e.importId]), [['updated', undefined], ['updated', undefined], ['imported', job.id]]);
+        assert.deepEqual(entries[2]!.changes, creation(c));
+        assert.equal(entries[2]!.at, c.createdAt);
+        assert.deepEqual(entries[1]!.changes, { firstName: { from: 'Orig', to: 'Changed' } });
+      });
+
+      test('a delete, a bulk delete and another import do the same', async () => {
+        const a = await imported('DeleteMe');
+        await call('DELETE', `/contacts/${a.c.id}`);
+        assert.deepEqual((await history(a.c.id)).map((e) => [e.action, e.importId]), [['deleted', undefined], ['imported', a.job.id]]);
+        assert.deepEqual((await history(a.c.id))[1]!.changes, creation(a.c));
+
+        const b = await imported('BulkMe');
+        const del = await f.api.app.inject({ method: 'DELETE', url: `${f.tenant.base}/contacts/bulk-delete`, headers: f.tenant.headers, payload: { ids: [b.c.id] } });
+        assert.equal(del.json().successful, 1);
+        assert.deepEqual((await history(b.c.id)).map((e) => e.action), ['deleted', 'imported']);
+
+        const first = await imported('First');
+        const second = await imported('Second', { query: 'onDuplicate=update' }, first.phone);
+        const entries = await history(first.c.id);
+        assert.deepEqual(entries.map((e) => [e.action, e.importId]), [['imported', second.job.id], ['imported', first.job.id]]);
+        assert.deepEqual(entries[0]!.changes, { firstName: { from: 'First', to: 'Second' } });
+        assert.deepEqual(entries[1]!.changes, creation(first.c));
+      });
+
+      test('concurrent first changes write the creation once', async () => {
+        const { c } = await imported('Race');
+        const puts = await Promise.all(Array.from({ length: 8 }, (_, i) => call('PUT', `/contacts/${c.id}`, { firstName: `Racer${i}` })));
+        for (const r of puts) assert.equal(r.statusCode, 200, r.body);
+        const entries = await history(c.id, '?limit=100');
+        assert.equal(entries.length, 9);
+        assert.deepEqual(entries.map((e) => e.action), [...Array(8).fill('updated'), 'imported']);
+        assert.deepEqual(entries[8]!.changes, creation(c));
+      });
+    });
+
     test('records a console user as the one who changed the contact', async () => {
       const user = await createConsoleUser(f.store.store, f.tenant.accountId);
       const s = await signIn(f.api.app, user.email, user.password);

@@ -74,6 +74,33 @@ for (const dialect of DIALECTS) {
       assert.equal((await jobs.job(job.id)).state, 'reverted');
     });
 
+    test('of two imports of the same numbers: the first is left alone where the second changed it, the second gives the first its values back', async () => {
+      const jobs = importsApi(injectSender(f.api.app), f.tenant);
+      const phones = [0, 1, 2, 3].map((i) => `6${String(Date.now()).slice(-7)}${i}${i}`);
+      const first = await jobs.submit(csvOf(phones.map((p, i) => row(p, { first: `First${i}` }))));
+      assert.equal((await jobs.finished(first.id)).created, 4);
+      const ids: string[] = [];
+      for (const p of phones) ids.push((await call('GET', `/contacts?phoneNumber=%2B91${p}`)).json().results[0].id);
+      // The second import updates contact 0; contact 1 is deleted by hand; 2 and 3 stay as the first import made them.
+      const second = await jobs.submit(csvOf([row(phones[0]!, { first: 'Second0' })]), { query: 'onDuplicate=update' });
+      assert.equal((await jobs.finished(second.id)).updated, 1);
+      assert.equal((await call('DELETE', `/contacts/${ids[1]}`)).statusCode, 200);
+
+      const undoSecond = (await call('POST', `/contacts/imports/${second.id}/revert`)).json();
+      assert.deepEqual([undoSecond.revert.deactivated, undoSecond.revert.restored, undoSecond.revert.skipped], [0, 1, 0]);
+      assert.equal((await contact(ids[0]!)).firstName, 'First0');
+
+      const undoFirst = (await call('POST', `/contacts/imports/${first.id}/revert`)).json();
+      assert.equal(undoFirst.state, 'reverted');
+      assert.equal(undoFirst.revert.deactivated, 2);
+      assert.equal(undoFirst.revert.restored, 0);
+      assert.deepEqual([...undoFirst.revert.skippedIds].sort(), [ids[0], ids[1]].sort());
+      assert.deepEqual(await Promise.all(ids.map(async (id) => (await contact(id)).status)), ['ACTIVE', 'INACTIVE', 'INACTIVE', 'INACTIVE']);
+      const history = (await call('GET', `/contacts/${ids[2]}/history`)).json().results;
+      assert.deepEqual(history.map((e: { action: string; importId?: string }) => [e.action, e.importId]), [['reverted', first.id], ['imported', first.id]]);
+      assert.deepEqual(history[1].changes.firstName, { from: null, to: 'First2' });
+    });
+
     test("another tenant's import is 404; an unknown one too", async () => {
       const jobs = importsApi(injectSender(f.api.app), f.tenant);
       const job = await jobs.submit(csvOf([row(`6${String(Date.now()).slice(-9)}`)]));
