@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { RequestContext } from '../shared/request-context.js';
 import { contactJsonWriter } from '../contacts/contact.mapper.js';
 import { newObjectId } from '../shared/ids.js';
+import { JsonBytes } from '../shared/json-bytes.js';
 import type { ImportOptions, SettledRow } from './import-engine.js';
 import type { ImportJobRepository } from './import-job.repository.js';
 import type { ImportRunner, RunnableJob } from './import-runner.js';
@@ -79,10 +80,10 @@ class JsonList {
     if (this.queued > MAX_QUEUED_BYTES) await this.written;
   }
 
-  /** Queues the entries without waiting (`room` waits when a slow disk has let the queue grow). */
-  add(entries: string[]): void {
-    if (entries.length === 0) return;
-    const data = Buffer.from((this.first ? '' : ',') + entries.join(','));
+  /** Queues the entries written into `entries` (comma-separated) without waiting (`room` waits when a slow disk has let the queue grow). */
+  add(entries: JsonBytes): void {
+    if (entries.empty) return;
+    const data = this.first ? entries.bytes() : entries.bytes(COMMA);
     const { handle } = this;
     const at = this.position;
     this.queued += data.length;
@@ -121,6 +122,11 @@ class JsonList {
   }
 }
 
+/** About what one entry of each list takes (a contact of an import is some 560 bytes): the buffers start that big. */
+const CONTACT_BYTES = 640;
+const SUCCEEDED_BYTES = 64;
+const COMMA = 0x2c;
+
 /** Groups of settled rows at most waiting for their answer entries. */
 const MAX_WAITING_GROUPS = 2;
 
@@ -147,11 +153,19 @@ class AnswerPieces {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     for (const rows of this.rows) {
-      const contacts: string[] = [];
-      const succeeded: string[] = [];
+      const contacts = new JsonBytes(rows.length * CONTACT_BYTES);
+      const succeeded = new JsonBytes(rows.length * SUCCEEDED_BYTES);
       for (const r of rows) {
-        if (r.contact) contacts.push(this.contactJson(r.contact));
-        succeeded.push(r.id ? `{"row":${r.line},"action":"${r.action}","id":${JSON.stringify(r.id)}}` : `{"row":${r.line},"action":"${r.action}"}`);
+        if (r.contact) {
+          if (!contacts.empty) contacts.raw(',');
+          this.contactJson(r.contact, contacts);
+        }
+        succeeded.raw(`${succeeded.empty ? '' : ','}{"row":${r.line},"action":"${r.action}"`);
+        if (r.id) {
+          succeeded.raw(',"id":');
+          succeeded.string(r.id);
+        }
+        succeeded.raw('}');
       }
       this.contacts.add(contacts);
       this.succeeded.add(succeeded);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contactJsonWriter, toContact } from '../../src/contacts/contact.mapper.js';
 import type { ContactRow } from '../../src/db/schema.js';
+import { JsonBytes } from '../../src/shared/json-bytes.js';
 import { contactChanges, createdChangesJson } from '../../src/history/contact-diff.js';
 
 // The synchronous import's answer builds each contact's JSON as text; it must be the bytes JSON.stringify makes.
@@ -22,11 +23,30 @@ describe('the import answer\'s contact JSON', () => {
       for (const field of ['first_name', 'last_name', 'salutation', 'extension', 'created_by', 'stream_id', 'id'] as const) {
         const row = { ...base, [field]: text, created_at: base.created_at + (n % 3), updated_at: base.updated_at + (n % 5) } as ContactRow;
         if (n % 7 === 0) Object.assign(row, { updated_by: 'u-2', updated_by_aid: 'other-app', status: 'INACTIVE' });
-        assert.equal(write(row), JSON.stringify(toContact(row)), `${field} = ${JSON.stringify(text)}`);
+        // A small buffer, so that writing it has to grow it too.
+        const out = new JsonBytes(16);
+        write(row, out);
+        assert.equal(out.bytes().toString('utf8'), JSON.stringify(toContact(row)), `${field} = ${JSON.stringify(text)}`);
         n += 1;
       }
     }
     assert.ok(n > 70);
+  });
+});
+
+describe('JSON written into a buffer', () => {
+  it('writes strings as JSON.stringify does, and the entries with or without the separator before them', () => {
+    const out = new JsonBytes(8);
+    assert.equal(out.empty, true);
+    for (const text of awkward) {
+      if (!out.empty) out.raw(',');
+      out.string(text);
+      out.raw(',');
+      out.stringOfTwo(text, 'x');
+    }
+    const expected = awkward.map((t) => `${JSON.stringify(t)},${JSON.stringify(`${t} x`)}`).join(',');
+    assert.equal(out.bytes().toString('utf8'), expected);
+    assert.equal(out.bytes(0x2c).toString('utf8'), `,${expected}`);
   });
 });
 
