@@ -50,7 +50,7 @@ export function createPostgresImportStore(pool: pg.Pool): ImportStore {
       return session;
     },
     async refreshStatistics() {
-      // What the import filled: its contacts and their history entries (which a revert and the history pages read).
+      // What the import filled: its contacts, and the history entries of those it updated (a revert reads them).
       await pool.query('analyze contacts, contact_history');
     },
     async dropLeftovers(liveJobs) {
