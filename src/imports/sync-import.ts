@@ -65,6 +65,8 @@ class JsonList {
   private written: Promise<void> = Promise.resolve();
   /** Bytes queued and not yet written. */
   private queued = 0;
+  /** Buffers whose bytes are written, for `entries` to reuse. */
+  private readonly spare: Buffer[] = [];
   constructor(readonly file: string) {}
 
   async reset(): Promise<void> {
@@ -80,16 +82,28 @@ class JsonList {
     if (this.queued > MAX_QUEUED_BYTES) await this.written;
   }
 
+  /**
+   * A buffer to write entries into, for `add`: one whose bytes are written already when there is one big enough, so
+   * that the list reuses a few buffers instead of allocating one per group (outside V8's heap, whose collector the
+   * allocations of a million-row answer would otherwise keep triggering).
+   */
+  entries(capacity: number): JsonBytes {
+    const i = this.spare.findIndex((b) => b.length >= capacity);
+    return new JsonBytes(i < 0 ? capacity : this.spare.splice(i, 1)[0]!);
+  }
+
   /** Queues the entries written into `entries` (comma-separated) without waiting (`room` waits when a slow disk has let the queue grow). */
   add(entries: JsonBytes): void {
     if (entries.empty) return;
     const data = this.first ? entries.bytes() : entries.bytes(COMMA);
+    const whole = entries.buffer;
     const { handle } = this;
     const at = this.position;
     this.queued += data.length;
     this.written = this.written.then(async () => {
       await handle!.write(data, 0, data.length, at);
       this.queued -= data.length;
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push(whole);
     });
     this.position += data.length;
     this.first = false;
@@ -126,6 +140,8 @@ class JsonList {
 const CONTACT_BYTES = 640;
 const SUCCEEDED_BYTES = 64;
 const COMMA = 0x2c;
+/** Written buffers a list keeps for reuse: about the writes it lets queue (MAX_QUEUED_BYTES) and one more. */
+const SPARE_BUFFERS = 8;
 
 /** Groups of settled rows at most waiting for their answer entries. */
 const MAX_WAITING_GROUPS = 2;
@@ -153,8 +169,8 @@ class AnswerPieces {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     for (const rows of this.rows) {
-      const contacts = new JsonBytes(rows.length * CONTACT_BYTES);
-      const succeeded = new JsonBytes(rows.length * SUCCEEDED_BYTES);
+      const contacts = this.contacts.entries(rows.length * CONTACT_BYTES);
+      const succeeded = this.succeeded.entries(rows.length * SUCCEEDED_BYTES);
       for (const r of rows) {
         if (r.contact) {
           if (!contacts.empty) contacts.raw(',');

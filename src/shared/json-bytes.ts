@@ -10,8 +10,14 @@ export class JsonBytes {
   private buf: Buffer;
   private end = 1;
 
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(capacity, 64));
+  /** A new buffer of about `capacity` bytes, or one to write over (it grows if need be). */
+  constructor(capacity: number | Buffer) {
+    this.buf = typeof capacity === 'number' ? Buffer.allocUnsafeSlow(Math.max(capacity, 64)) : capacity;
+  }
+
+  /** The whole buffer written into, to be written over by a later JsonBytes once its bytes are used. */
+  get buffer(): Buffer {
+    return this.buf;
   }
 
   /** Makes room for `n` more bytes. */
