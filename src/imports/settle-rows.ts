@@ -9,6 +9,8 @@ import type { BatchTx, Counts, HolderUpdate, JobRef, NewContact, NewFailure } fr
 export interface SettleContext {
   job: JobRef;
   options: Pick<ImportOptions, 'onDuplicate'>;
+  /** Whether the settled rows are looked at (the synchronous answer writes their contacts); a job's are not. */
+  hooks?: { settled?: unknown };
 }
 
 /** A row that created or updated a contact (or would have, in a dry run). */
@@ -17,7 +19,10 @@ export interface SettledRow {
   action: 'created' | 'updated';
   /** The contact; absent in a dry run for a row that would create one. */
   id?: string;
-  /** The contact as stored: for an update the row the store returned, for a creation the row inserted. */
+  /**
+   * The contact as stored: for an update the row the store returned, for a creation the row inserted (made only for
+   * a run whose settled rows are looked at).
+   */
   contact?: ContactRow;
 }
 
@@ -107,6 +112,8 @@ async function writeRows(
     const row = rows.get(line)!;
     out.failures.push({ line, cells: row.cells, errors: [phoneTaken(row.contact!.phoneNumber, holder ?? 'unknown')] });
   };
+  // A million rows' contacts made for nobody were a good part of a job's garbage.
+  const answered = run.hooks?.settled !== undefined;
   let toCreate = plan.creates;
   let toUpdate = plan.updates;
   // Two rounds at most: a holder deleted meanwhile frees its number for a creation, and a number taken meanwhile
@@ -116,7 +123,7 @@ async function writeRows(
     const nextUpdates: HolderUpdate[] = [];
     const lost: NewContact[] = [];
     for (const c of toCreate) {
-      if (inserted.has(c.id)) out.settled.push({ line: c.line, action: 'created', id: c.id, contact: createdRow(run.job, c, how.now) });
+      if (inserted.has(c.id)) out.settled.push({ line: c.line, action: 'created', id: c.id, ...(answered && { contact: createdRow(run.job, c, how.now) }) });
       else lost.push(c);
     }
     if (lost.length) {

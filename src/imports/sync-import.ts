@@ -54,7 +54,7 @@ export interface SyncImportDeps {
  * import goes on while the file takes them; a write that failed is reported by the next `rollback` or `close`.
  * Entries of a batch that rolls back are cut off again (`rollback` returns to the last `commit`).
  */
-const MAX_QUEUED_BYTES = 4 * 2 ** 20;
+const MAX_QUEUED_BYTES = 2 ** 20;
 
 class JsonList {
   private first = true;
@@ -141,7 +141,7 @@ const CONTACT_BYTES = 640;
 const SUCCEEDED_BYTES = 64;
 const COMMA = 0x2c;
 /** Written buffers a list keeps for reuse: about the writes it lets queue (MAX_QUEUED_BYTES) and one more. */
-const SPARE_BUFFERS = 8;
+const SPARE_BUFFERS = 3;
 
 /** Groups of settled rows at most waiting for their answer entries. */
 const MAX_WAITING_GROUPS = 2;
