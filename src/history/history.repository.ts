@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { ContactHistoryRow, ContactRow, Database, NewContactHistoryRow } from '../db/schema.js';
 import type { Tenant } from '../shared/request-context.js';
 import { importedCreationEntry } from './imported-creation.js';
@@ -8,6 +8,7 @@ const INSERT_BATCH = 1000;
 
 /** Contacts' history. Entries are written inside the transaction of the change they record. */
 export function createHistoryRepository(db: Kysely<Database>) {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     async insertMany(tenant: Tenant, rows: NewContactHistoryRow[]): Promise<void> {
       for (const row of rows) {
@@ -64,7 +65,10 @@ export function createHistoryRepository(db: Kysely<Database>) {
       }
     },
 
-    /** Contacts the import created whose creation entry is still pending (none has changed since), a batch at a time. */
+    /**
+     * Contacts the import created whose creation entry is still pending (none has changed since), a batch at a time.
+     * On PostgreSQL they are locked, so that none changes before the caller's transaction ends (SQLite has one writer).
+     */
     async pendingOfImport(tenant: Tenant, importId: string, limit: number): Promise<ContactRow[]> {
       return db
         .selectFrom('contacts')
@@ -74,6 +78,7 @@ export function createHistoryRepository(db: Kysely<Database>) {
         .where('stream_id', '=', tenant.streamId)
         .where('account_id', '=', tenant.accountId)
         .limit(limit)
+        .$if(postgres, (q) => q.forUpdate())
         .execute();
     },
 
@@ -93,8 +98,8 @@ export function createHistoryRepository(db: Kysely<Database>) {
     },
 
     /**
-     * Of these contacts, those with an entry after the given one: `reverted` when the only later entries are this
-     * import's own revert (`reverted`, with its id), else `changed`.
+     * Of these contacts, those with an entry after the given one: `reverted` when a later entry is this import's own
+     * revert (`reverted`, with its id: this revert, or one that died, handled it already), else `changed`.
      */
     async laterEntries(tenant: Tenant, importId: string, entries: { contactId: string; seq: number }[]): Promise<{ changed: Set<string>; reverted: Set<string> }> {
       const changed = new Set<string>();
@@ -115,7 +120,7 @@ export function createHistoryRepository(db: Kysely<Database>) {
           else changed.add(r.contact_id);
         }
       }
-      for (const id of changed) reverted.delete(id);
+      for (const id of reverted) changed.delete(id);
       return { changed, reverted };
     },
   };

@@ -56,8 +56,8 @@ const RESTORED_FIELDS = [
  * First the contacts it created that nothing has changed since, whose entries are still pending
  * (history/imported-creation.ts): found by their flag, made INACTIVE, which writes their creation's entry and the
  * revert's. Then the import's entries: those it wrote for its updates, and the creations that later changes wrote. An
- * entry whose only later entries are this revert's own (a revert that died and runs again, or the first part's) is done
- * already and passed over.
+ * entry followed by this revert's own (`reverted` with the import's id: the first part's, or a revert's that died and
+ * runs again) is done already and passed over.
  */
 export function createImportRevert(deps: ImportRevertDeps) {
   return async function revertImport(ctx: Tenant & Actor, job: ImportJobRow): Promise<void> {
@@ -70,7 +70,9 @@ export function createImportRevert(deps: ImportRevertDeps) {
       throw new ConflictError({ msg: `Import ${job.id} is being reverted already`, code: 'IMPORT_REVERTING', id: job.id });
     }
     const outcome: RevertOutcome = { revertedAt: 0, deactivated: 0, restored: 0, skippedIds: [] };
-    for (;;) {
+    // Until a read finds none twice in a row: on PostgreSQL a read whose every row was changed while it waited for its
+    // lock comes back empty though more may follow.
+    for (let empty = 0; empty < 2; ) {
       const done = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
         const untouched = await history.pendingOfImport(ctx, job.id, BATCH);
         if (untouched.length === 0) return undefined;
@@ -85,8 +87,8 @@ export function createImportRevert(deps: ImportRevertDeps) {
         await history.writePendingCreations(ctx, [...left].map((id) => byId.get(id)!));
         return inactive.length;
       });
-      if (done === undefined) break;
-      outcome.deactivated += done;
+      empty = done === undefined ? empty + 1 : 0;
+      outcome.deactivated += done ?? 0;
     }
     for (let after = 0; ; ) {
       const last = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {

@@ -89,7 +89,10 @@ class JsonList {
    */
   entries(capacity: number): JsonBytes {
     const i = this.spare.findIndex((b) => b.length >= capacity);
-    return new JsonBytes(i < 0 ? capacity : this.spare.splice(i, 1)[0]!);
+    if (i >= 0) return new JsonBytes(this.spare.splice(i, 1)[0]!);
+    // None is big enough: one fewer kept, so that the bigger buffer made now can take its place.
+    this.spare.shift();
+    return new JsonBytes(capacity);
   }
 
   /** Queues the entries written into `entries` (comma-separated) without waiting (`room` waits when a slow disk has let the queue grow). */
