@@ -30,6 +30,7 @@ import { consoleStaticRoutes } from './console/console-static.routes.js';
 import { createSessionAuthenticator } from './console/session-authenticator.js';
 import { createSessionService } from './users/session.service.js';
 import { createTenancyRepository } from './tenancy/tenancy.repository.js';
+import { createContactRepository } from './contacts/contact.repository.js';
 import { createHistoryRepository } from './history/history.repository.js';
 import { historyEntrySchema, historyRoutes } from './history/history.routes.js';
 import { createHistoryService } from './history/history.service.js';
@@ -118,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const webhooks = createWebhooks({ store, config, log: app.log });
   app.addHook('onReady', async () => webhooks.worker.start());
   app.addHook('onClose', async () => webhooks.worker.stop());
-  const history = createHistoryService({ history: createHistoryRepository(store.db) });
+  const history = createHistoryService({ history: createHistoryRepository(store.db), contacts: createContactRepository(store.db) });
   // A running key unrenewed for longer than any request may last (plus a margin) belongs to a process that died.
   const idempotency = createIdempotencyService({ db: store.db, ttlSeconds: config.idempotencyTtlSeconds, leaseMs: config.requestTimeoutMs + 60_000 });
   const idempotent = idempotencyHooks(idempotency);

@@ -48,6 +48,17 @@ export function toContact(row: ContactRow): Contact {
   return contact;
 }
 
+/** The contact's own fields as `toContact` lists them, each with the JSON before its value. */
+const OWN_FIELDS = [
+  ['{"status":', 'status'],
+  [',"firstName":', 'first_name'],
+  [',"lastName":', 'last_name'],
+  [',"salutation":', 'salutation'],
+  [',"cellPhone":{"phoneNumber":', 'phone_number'],
+  [',"countryCode":', 'country_code'],
+  [',"extension":', 'extension'],
+] as const satisfies readonly (readonly [string, keyof ContactRow])[];
+
 /**
  * `JSON.stringify(toContact(row))`, byte for byte, written into `out`: for the synchronous import's answer, which
  * writes one contact per row (a million rows make a 557 MB answer). The columns every contact of one import batch
@@ -68,20 +79,10 @@ export function contactJsonWriter(): (row: ContactRow, out: JsonBytes) => void {
         `,"accountId":${JSON.stringify(row.account_id)},"instanceBotId":${JSON.stringify(row.stream_id)}`;
       times = `,"address":[],"twitterDetails":[],"createdAt":"${new Date(row.created_at).toISOString()}","updatedAt":"${new Date(row.updated_at).toISOString()}","id":`;
     }
-    out.raw('{"status":');
-    out.string(row.status);
-    out.raw(',"firstName":');
-    out.string(row.first_name);
-    out.raw(',"lastName":');
-    out.string(row.last_name);
-    out.raw(',"salutation":');
-    out.string(row.salutation);
-    out.raw(',"cellPhone":{"phoneNumber":');
-    out.string(row.phone_number);
-    out.raw(',"countryCode":');
-    out.string(row.country_code);
-    out.raw(',"extension":');
-    out.string(row.extension);
+    for (const [key, column] of OWN_FIELDS) {
+      out.raw(key);
+      out.string(row[column]);
+    }
     out.raw('}');
     out.raw(actor);
     out.raw(',"fullName":');

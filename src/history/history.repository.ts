@@ -29,17 +29,6 @@ export function createHistoryRepository(db: Kysely<Database>) {
       return q.orderBy('seq', 'desc').limit(limit).execute();
     },
 
-    /** The tenant's contact, or undefined. */
-    async contact(tenant: Tenant, contactId: string): Promise<ContactRow | undefined> {
-      return db
-        .selectFrom('contacts')
-        .selectAll()
-        .where('stream_id', '=', tenant.streamId)
-        .where('account_id', '=', tenant.accountId)
-        .where('id', '=', contactId)
-        .executeTakeFirst();
-    },
-
     /**
      * Writes the creation entries that imports left pending (history/imported-creation.ts) for those of these contacts,
      * as they were before the change now being made, that still have them pending, and clears their flag. Call it in

@@ -1,3 +1,4 @@
+import type { ContactRepository } from '../contacts/contact.repository.js';
 import type { ContactHistoryRow } from '../db/schema.js';
 import { contactNotFound } from '../shared/errors.js';
 import { OBJECT_ID } from '../shared/ids.js';
@@ -29,10 +30,10 @@ export function toHistoryEntry(row: Omit<ContactHistoryRow, 'seq'>): HistoryEntr
 }
 
 /** GET /contacts/{id}/history: every change to a contact, newest first, a page at a time. */
-export function createHistoryService(deps: { history: HistoryRepository }) {
+export function createHistoryService(deps: { history: Pick<HistoryRepository, 'page'>; contacts: Pick<ContactRepository, 'findById'> }) {
   return {
     async contactHistory(tenant: Tenant, contactId: string, cursor: string | undefined, limit: number) {
-      const contact = OBJECT_ID.test(contactId) ? await deps.history.contact(tenant, contactId) : undefined;
+      const contact = OBJECT_ID.test(contactId) ? await deps.contacts.findById(tenant, contactId) : undefined;
       if (!contact) throw contactNotFound(contactId);
       const before = cursor === undefined ? undefined : decodePageCursor(cursor, isSeq);
       // Untouched since its import created it: its one entry is read off the contact (history/imported-creation.ts).
