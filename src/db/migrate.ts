@@ -13,6 +13,7 @@ import * as m0010 from './migrations/0010_store_probe.js';
 import * as m0011 from './migrations/0011_integrations.js';
 import * as m0012 from './migrations/0012_webhook_attempt_instance.js';
 import * as m0013 from './migrations/0013_lazy_import_history.js';
+import * as m0014 from './migrations/0014_no_pending_index.js';
 
 // Listed in code rather than read from a folder, so that migrations run the same from src/ (tsx) and dist/.
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011_integrations': m0011,
   '0012_webhook_attempt_instance': m0012,
   '0013_lazy_import_history': m0013,
+  '0014_no_pending_index': m0014,
 };
 
 /** Brings the schema up to date; safe to run on every start and from several processes. */

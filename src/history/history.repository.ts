@@ -58,17 +58,35 @@ export function createHistoryRepository(db: Kysely<Database>) {
      * Contacts the import created whose creation entry is still pending (none has changed since), a batch at a time.
      * On PostgreSQL they are locked, so that none changes before the caller's transaction ends (SQLite has one writer).
      */
-    async pendingOfImport(tenant: Tenant, importId: string, limit: number): Promise<ContactRow[]> {
-      return db
+    /**
+     * The next `span` contacts of the stream after `after` in key order, and those of them the import created that are
+     * still as it left them (pending: nothing has changed them since). A revert walks the whole stream this way, a span
+     * per transaction: no index holds the pending contacts (imports would write one more entry per row for it), and
+     * the primary key keeps each step a bounded range. `next` is undefined once the span reached the stream's end.
+     * PostgreSQL locks the contacts found; one changed while this waited for its lock no longer qualifies.
+     */
+    async pendingOfImport(tenant: Tenant, importId: string, after: string, span: number): Promise<{ rows: ContactRow[]; next: string | undefined }> {
+      const edge = await db
+        .selectFrom('contacts')
+        .select('id')
+        .where('stream_id', '=', tenant.streamId)
+        .where('id', '>', after)
+        .orderBy('stream_id')
+        .orderBy('id')
+        .limit(1)
+        .offset(span - 1)
+        .executeTakeFirst();
+      let q = db
         .selectFrom('contacts')
         .selectAll()
+        .where('stream_id', '=', tenant.streamId)
+        .where('id', '>', after)
         .where('import_id', '=', importId)
         .where('history_pending', '=', 1)
-        .where('stream_id', '=', tenant.streamId)
-        .where('account_id', '=', tenant.accountId)
-        .limit(limit)
-        .$if(postgres, (q) => q.forUpdate())
-        .execute();
+        .where('account_id', '=', tenant.accountId);
+      if (edge) q = q.where('id', '<=', edge.id);
+      const rows = await q.$if(postgres, (q) => q.forUpdate()).execute();
+      return { rows, next: edge?.id };
     },
 
     /** An import's entries after `afterSeq`, in order, a page at a time (its revert reads them). */

@@ -38,6 +38,8 @@ export interface ImportRevertDeps {
 
 /** Entries of the import read and undone per transaction. */
 const BATCH = 500;
+/** Contacts of the stream looked at per transaction for the import's untouched creations. */
+const SPAN = 500;
 /** A revert that has not finished after this long is taken to have died with its process, and may run again. */
 const STALE_MS = 10 * 60_000;
 const RESTORED_FIELDS = [
@@ -54,8 +56,8 @@ const RESTORED_FIELDS = [
  * import is not reverted again.
  *
  * First the contacts it created that nothing has changed since, whose entries are still pending
- * (history/imported-creation.ts): found by their flag, made INACTIVE, which writes their creation's entry and the
- * revert's. Then the import's entries: those it wrote for its updates, and the creations that later changes wrote. An
+ * (history/imported-creation.ts): found by a walk of the stream's contacts in key order, made INACTIVE, which writes
+ * their creation's entry and the revert's. Then the import's entries: those it wrote for its updates, and the creations that later changes wrote. An
  * entry followed by this revert's own (`reverted` with the import's id: the first part's, or a revert's that died and
  * runs again) is done already and passed over.
  */
@@ -70,25 +72,25 @@ export function createImportRevert(deps: ImportRevertDeps) {
       throw new ConflictError({ msg: `Import ${job.id} is being reverted already`, code: 'IMPORT_REVERTING', id: job.id });
     }
     const outcome: RevertOutcome = { revertedAt: 0, deactivated: 0, restored: 0, skippedIds: [] };
-    // Until a read finds none twice in a row: on PostgreSQL a read whose every row was changed while it waited for its
-    // lock comes back empty though more may follow.
-    for (let empty = 0; empty < 2; ) {
-      const done = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
-        const untouched = await history.pendingOfImport(ctx, job.id, BATCH);
-        if (untouched.length === 0) return undefined;
+    for (let after: string | undefined = ''; after !== undefined; ) {
+      const from: string = after;
+      const step = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {
+        const { rows: untouched, next } = await history.pendingOfImport(ctx, job.id, from, SPAN);
+        if (untouched.length === 0) return { next, deactivated: 0 };
         const now = deps.now();
         const byId = new Map(untouched.map((r) => [r.id, r]));
         const inactive = await contacts.deactivate(ctx, [...byId.keys()], now);
         await changeLog.record(ctx, ctx, inactive.map((after) => ({ action: 'reverted', before: byId.get(after.id)!, after, importId: job.id })), now);
-        // A pending contact is as its import made it, ACTIVE; should one not be, its entry is written all the same,
-        // so that every batch takes its contacts out of the next one's.
+        // A pending contact is as its import made it, ACTIVE; should one not be, its creation's entry is written all
+        // the same, so that the second part below finds it.
         const left = new Set(byId.keys());
         for (const row of inactive) left.delete(row.id);
         await history.writePendingCreations(ctx, [...left].map((id) => byId.get(id)!));
-        return inactive.length;
+        return { next, deactivated: inactive.length };
       });
-      empty = done === undefined ? empty + 1 : 0;
-      outcome.deactivated += done ?? 0;
+      // Counted once the step commits.
+      outcome.deactivated += step.deactivated;
+      after = step.next;
     }
     for (let after = 0; ; ) {
       const last = await deps.inTransaction(async ({ contacts, history, changes: changeLog }) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { contactInput, createTenant, useApiFixture } from '../helpers/app.js';
-import { csvOf, importsApi, injectSender, row } from '../helpers/imports.js';
+import { csvOf, importsApi, injectSender, phoneBlock, row } from '../helpers/imports.js';
 import { DIALECTS, skipReason } from '../helpers/stores.js';
 
 for (const dialect of DIALECTS) {
@@ -99,6 +99,27 @@ for (const dialect of DIALECTS) {
       const history = (await call('GET', `/contacts/${ids[2]}/history`)).json().results;
       assert.deepEqual(history.map((e: { action: string; importId?: string }) => [e.action, e.importId]), [['reverted', first.id], ['imported', first.id]]);
       assert.deepEqual(history[1].changes.firstName, { from: null, to: 'First2' });
+    });
+
+    test('of an import among more contacts than one step of the revert looks at: exactly its contacts become INACTIVE', async () => {
+      const jobs = importsApi(injectSender(f.api.app), f.tenant);
+      // 1,400 contacts in the stream, the reverted import's in the middle: its contacts fall into two of the revert's
+      // 500-contact steps, and the steps before and after hold other imports' untouched contacts.
+      const [a, b, c] = [700, 400, 300].map((n) => phoneBlock(n));
+      const ids: string[] = [];
+      for (const phones of [a!, b!, c!]) {
+        const job = await jobs.submit(csvOf(phones.map((p) => row(p))));
+        assert.equal((await jobs.finished(job.id)).created, phones.length);
+        ids.push(job.id);
+      }
+      const active = await jobs.contactCount();
+      const reverted = await call('POST', `/contacts/imports/${ids[1]}/revert`);
+      assert.equal(reverted.statusCode, 200, reverted.body);
+      assert.equal(reverted.json().revert.deactivated, 400);
+      assert.equal(await jobs.contactCount(), active - 400);
+      const statusOf = async (phone: string) => (await call('GET', `/contacts?status=all&phoneNumber=%2B91${phone}`)).json().results.map((r: { status: string }) => r.status);
+      for (const phone of [b![0]!, b![199]!, b![399]!]) assert.deepEqual(await statusOf(phone), ['INACTIVE']);
+      for (const phone of [a![699]!, c![0]!, c![299]!]) assert.deepEqual(await statusOf(phone), ['ACTIVE']);
     });
 
     test("another tenant's import is 404; an unknown one too", async () => {
