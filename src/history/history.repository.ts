@@ -55,10 +55,6 @@ export function createHistoryRepository(db: Kysely<Database>) {
     },
 
     /**
-     * Contacts the import created whose creation entry is still pending (none has changed since), a batch at a time.
-     * On PostgreSQL they are locked, so that none changes before the caller's transaction ends (SQLite has one writer).
-     */
-    /**
      * The next `span` contacts of the stream after `after` in key order, and those of them the import created that are
      * still as it left them (pending: nothing has changed them since). A revert walks the whole stream this way, a span
      * per transaction: no index holds the pending contacts (imports would write one more entry per row for it), and

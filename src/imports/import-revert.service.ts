@@ -57,9 +57,9 @@ const RESTORED_FIELDS = [
  *
  * First the contacts it created that nothing has changed since, whose entries are still pending
  * (history/imported-creation.ts): found by a walk of the stream's contacts in key order, made INACTIVE, which writes
- * their creation's entry and the revert's. Then the import's entries: those it wrote for its updates, and the creations that later changes wrote. An
- * entry followed by this revert's own (`reverted` with the import's id: the first part's, or a revert's that died and
- * runs again) is done already and passed over.
+ * their creation's entry and the revert's. Then the import's entries: those it wrote for its updates, and the
+ * creations that later changes wrote. An entry followed by this revert's own (`reverted` with the import's id: the
+ * first part's, or a revert's that died and runs again) is done already and passed over.
  */
 export function createImportRevert(deps: ImportRevertDeps) {
   return async function revertImport(ctx: Tenant & Actor, job: ImportJobRow): Promise<void> {
