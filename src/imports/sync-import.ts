@@ -135,9 +135,8 @@ class JsonList {
 
   /** The file as it was written, in bytes (an answer is sent as it is: nothing to decode and encode again). */
   read(): AsyncIterable<Buffer> {
-    // Small reads: each read's buffer lives until the next young-generation collection, which the few objects a read
-    // allocates bring round only every few hundred reads; at 64 KiB a read those buffers added about 10 MB to the
-    // process at the end of a 1M-row answer (docs/benchmarks.md).
+    // Small reads: a 1M-row synchronous import read back at 64 KiB peaked while sending its answer, and one at 16 KiB
+    // did not (one run each, not alternating: docs/benchmarks.md, "Imports at a million rows, one index fewer").
     return fs.createReadStream(this.file, { highWaterMark: 16 * 1024 });
   }
 }
